@@ -1,0 +1,83 @@
+"""Figures for the notebooks: image grids, frame strips, and GIF animations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["notebook_style", "show_grid", "to_uint8", "save_gif"]
+
+
+def notebook_style(dpi: int = 72, fmt: str = "jpeg") -> None:
+    """Figure settings for the notebooks: modest resolution and JPEG figures, so stored notebooks stay small.
+
+    Call once after importing matplotlib in a notebook; outside IPython only the resolution is set.
+    """
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi})
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats(fmt)
+    except (ImportError, NameError, AttributeError):
+        pass
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A float image in [0, 1] (values outside are clipped) to uint8, rounding to nearest."""
+    return (np.clip(np.asarray(image, dtype=np.float64), 0, 1) * 255.0 + 0.5).astype(np.uint8)
+
+
+def show_grid(images, titles=None, ncols: int | None = None, size: float = 2.4, cmap: str = "gray",
+              suptitle: str | None = None):
+    """Show images (float in [0, 1], grey or RGB) in a grid; returns the matplotlib Figure.
+
+    Grey images are shown with ``cmap`` on a fixed [0, 1] scale, so brightness is comparable across panels.
+    """
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    n = len(images)
+    ncols = ncols or min(n, 6)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        image = np.asarray(images[i])
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        ax.imshow(image, cmap=cmap if image.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def save_gif(frames, path, fps: float = 10.0, max_side: int | None = 256) -> Path:
+    """Write frames (float [0, 1], (F, H, W) or (F, H, W, 3)) as a looping GIF with imageio.
+
+    Frames are downscaled so the longer side is at most ``max_side`` (keeps notebooks and repos lean).
+    The folder is created if needed; returns the path written.
+    """
+    import imageio.v3 as iio
+
+    frames = np.asarray(frames)
+    if frames.ndim not in (3, 4):
+        raise ValueError(f"frames must be (F, H, W) or (F, H, W, 3), got shape {frames.shape}")
+    if max_side is not None and max(frames.shape[1:3]) > max_side:
+        from skimage.transform import resize
+
+        scale = max_side / max(frames.shape[1:3])
+        shape = (round(frames.shape[1] * scale), round(frames.shape[2] * scale)) + frames.shape[3:]
+        frames = np.stack([resize(f, shape, anti_aliasing=True) for f in frames])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, to_uint8(frames), extension=".gif", duration=1000.0 / fps, loop=0)
+    return path
