@@ -48,9 +48,9 @@ class Result:
     parameters: dict = field(default_factory=dict)
 
 
-def notebook_paths(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
+def notebook_paths(only: list[str] | None = None) -> list[Path]:
     """The numbered notebooks, sorted; ``only`` selects by number prefix ("01") or full stem."""
-    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not only:
         return paths
     chosen = []
@@ -62,8 +62,9 @@ def notebook_paths(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> l
     return chosen
 
 
-def load_profiles(path: Path = PROFILES_FILE) -> dict[str, dict[str, dict]]:
+def load_profiles() -> dict[str, dict[str, dict]]:
     """``{profile: {notebook number: {name: value}}}`` from profiles.toml (every profile present)."""
+    path = PROFILES_FILE
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     unknown = set(data) - set(PROFILE_NAMES)
     if unknown:
@@ -162,7 +163,7 @@ def run_series(profile: str = "default", only: list[str] | None = None, override
     paths = notebook_paths(only)
     if not paths:
         raise SystemExit(f"no notebooks in {NOTEBOOKS}")
-    out = (out or ROOT / "runs" / profile).resolve()
+    out = Path(out or ROOT / "runs" / profile).resolve()
     if out == NOTEBOOKS.resolve() or NOTEBOOKS.resolve() in out.parents:
         raise SystemExit(f"--out {out} is inside the notebook sources; choose another folder (default runs/<profile>)")
     out.mkdir(parents=True, exist_ok=True)

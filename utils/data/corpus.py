@@ -189,7 +189,7 @@ def _load_cached(name: str, frame) -> tuple[np.ndarray, tuple]:
 
         decoded = read_dicom(path, frame=frame)
         image = decoded.image
-        info.update(decoded.info)
+        info.update({("dicom_modality" if key == "modality" else key): value for key, value in decoded.info.items()})
     else:
         import imageio.v3 as iio
 
@@ -210,8 +210,8 @@ def load_sample(name: str, frame: int | str | None = None) -> tuple[np.ndarray, 
     Returns:
         ``(image, info)``: image of shape (H, W) for grey or (H, W, 3) for colour ((F, H, W[, 3]) with
         ``frame="all"``), a fresh writable copy; info with name, modality, kind, split, package, file,
-        description, original dtype and shape, and for DICOM the window used, photometric interpretation,
-        transfer syntax and frame count.
+        description, original dtype and shape, and for DICOM the header's own Modality (``dicom_modality``,
+        e.g. "CR"), the window used, photometric interpretation, transfer syntax and frame count.
     """
     image, info = _load_cached(name, frame)
     return image.copy(), dict(info)

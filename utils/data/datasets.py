@@ -62,7 +62,7 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
                 "ultrasound-nerve-segmentation", ("train/*.tif", "test/*.tif"), ("_mask",), "image"),
     DatasetSpec("phantom_fda", "TCIA Phantom FDA", "ct", "phantom_fda", ("**/*.dcm",), (), "dicom_series"),
     DatasetSpec("cptac_cm", "TCIA CPTAC-CM", "mr", "cptac_cm", ("**/*.dcm",), (), "dicom_series"),
-    DatasetSpec("chestxray14", "NIH ChestX-ray14", "xray", "chestxray14", ("images*/**/*.png", "images/*.png"),
+    DatasetSpec("chestxray14", "NIH ChestX-ray14", "xray", "chestxray14", ("images*/**/*.png",),
                 (), "image"),
     DatasetSpec("brats", "BraTS", "mr", "brats", ("*/*_flair.nii.gz", "*/*_flair.nii"), (), "nifti"),
     DatasetSpec("ntu_covers", "NTU semantic segmentation benchmark (covers)", "natural", "ntu_covers",
@@ -150,7 +150,7 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
 
     Returns:
         a list of ``(volume, info)``: volume float32 (slices, H, W) in [0, 1]; info with the series UID,
-        modality, file count and slice order used.
+        the header's Modality (``dicom_modality``), file count, slice order used and window.
 
     Raises:
         DicomError: a file in the folder cannot be read (the message names it).
@@ -184,7 +184,7 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
         if len(shapes) != 1:
             raise ValueError(f"series {uid} in {folder} mixes slice shapes {sorted(shapes)}; split it before loading")
         volume, details = to_unit_range(members[0][1], np.stack(slices))
-        out.append((volume, {"series_uid": uid, "modality": str(members[0][1].get("Modality", "")),
+        out.append((volume, {"series_uid": uid, "dicom_modality": str(members[0][1].get("Modality", "")),
                              "files": len(members), "order": order, "window": details.get("window")}))
     return out
 

@@ -1,0 +1,35 @@
+# The course's two main jobs, each setting up what it needs in a local virtual environment (.venv):
+#   make series [PROFILE=smoke|default|full] [ONLY="01 02"]   run the notebooks headless into runs/<profile>/
+#   make test                                                 pytest over tests/ and nbval over notebooks/
+# Other targets: make setup (just the environment), make outputs NB=00 (store a notebook's outputs),
+# make clean (remove runs/ and the environment).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= default
+ONLY ?=
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+.PHONY: setup series test outputs clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	@touch $@
+
+series: setup
+	$(BIN)/python -m utils.series --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+
+test: setup
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
+
+outputs: setup
+	$(BIN)/python -m utils.outputs $(NB)
+
+clean:
+	rm -rf runs $(VENV)

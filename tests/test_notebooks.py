@@ -1,0 +1,55 @@
+"""Conventions every notebook keeps: name, Colab badge, setup, one parameters cell, checked outputs, exercises."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+BADGE = "https://colab.research.google.com/github/medstego-course/medstego-course/blob/main/notebooks/{}"
+
+
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_name_badge_and_order_of_cells(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    cells = _cells(path)
+    assert cells[0]["cell_type"] == "markdown" and BADGE.format(path.name) in _source(cells[0])
+    assert "Objectives" in _source(cells[0])
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert "google.colab" in _source(first_code), "the first code cell must be the Colab-aware setup"
+    assert any(c["cell_type"] == "markdown" and "## Exercises" in _source(c) for c in cells)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exactly_one_parameters_cell_defining_profile(path):
+    tagged = [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    assert re.search(r"^profile\s*=\s*\"default\"", _source(tagged[0]), re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_are_complete_and_clean(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    assert all(c["execution_count"] is not None for c in code), "commit the outputs of a full default run"
+    counts = [c["execution_count"] for c in code]
+    assert counts == sorted(counts), "cells must have run top to bottom"
+    checked = [c for c in code if "# NBVAL_CHECK_OUTPUT" in _source(c)]
+    assert checked and all(c["outputs"] for c in checked), "nbval needs checked cells with outputs"
+    for c in code:
+        text = json.dumps(c["outputs"])
+        assert '"output_type": "error"' not in text
+        assert not re.search(r"/(root|tmp|home|work)/", text), "outputs must not show machine paths"
+    assert path.stat().st_size < 3_000_000
