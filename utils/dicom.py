@@ -214,6 +214,8 @@ def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
         DicomError: the file is missing, not DICOM, truncated, has no pixel data, or uses a transfer
             syntax with no decoder installed. The message names the file and says how to fix it.
     """
+    if window is not None and not float(window[1]) > 1:
+        raise ValueError(f"window width must be > 1, got window={window!r}")
     ds = _open(path)
     pixels = _decode(ds, path)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -232,8 +234,6 @@ def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
     try:
         image, details = to_unit_range(ds, chosen, window)
     except (AttributeError, KeyError, ValueError) as exc:
-        if isinstance(exc, ValueError) and "window" in str(exc):
-            raise
         raise DicomError(path, f"cannot map pixel values to an image: {exc}") from exc
     syntax = ds.file_meta.get("TransferSyntaxUID", None)
     info = {
