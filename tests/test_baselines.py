@@ -62,3 +62,56 @@ def test_bad_inputs_are_refused():
         lsb_hide(u8, u8, bits=8)
     with pytest.raises(ValueError, match="shape"):
         lsb_hide(np.zeros((8, 8), np.uint8), u8)
+
+
+# ------------------------------------------------------------------------------------------------ AES-GCM
+
+from utils.baselines import (AESDecryptionError, aes_decrypt, aes_decrypt_image, aes_encrypt,  # noqa: E402
+                             aes_encrypt_image, aes_key)
+
+
+def test_aes_round_trip_is_exact_and_nonces_are_fresh():
+    key = aes_key()
+    message = b"DICM" + bytes(range(256)) * 10
+    a, b = aes_encrypt(message, key), aes_encrypt(message, key)
+    assert a != b and a[:12] != b[:12], "a fresh nonce every time"
+    assert len(a) == len(message) + 12 + 16
+    assert aes_decrypt(a, key) == aes_decrypt(b, key) == message
+
+
+def test_aes_image_round_trip_keeps_dtype_and_shape():
+    key = aes_key()
+    image = np.random.default_rng(0).integers(0, 4096, (3, 17, 5), dtype=np.uint16)
+    back = aes_decrypt_image(aes_encrypt_image(image, key), key)
+    assert back.dtype == image.dtype and back.shape == image.shape
+    np.testing.assert_array_equal(back, image)
+
+
+@pytest.mark.parametrize("position", [0, 12, 40, -1])
+def test_any_changed_byte_is_detected(position):
+    key = aes_key()
+    blob = bytearray(aes_encrypt(b"x" * 64, key))
+    blob[position] ^= 0x01
+    with pytest.raises(AESDecryptionError, match="authentication failed"):
+        aes_decrypt(bytes(blob), key)
+
+
+def test_changed_image_header_is_detected():
+    key = aes_key()
+    blob = aes_encrypt_image(np.zeros((4, 4), np.uint8), key)
+    forged = blob.replace(b"[4, 4]", b"[2, 8]")
+    assert forged != blob
+    with pytest.raises(AESDecryptionError):
+        aes_decrypt_image(forged, key)
+
+
+def test_wrong_key_and_bad_keys_are_refused():
+    blob = aes_encrypt(b"secret", aes_key())
+    with pytest.raises(AESDecryptionError, match="key is wrong"):
+        aes_decrypt(blob, aes_key())
+    with pytest.raises(ValueError, match="32 bytes"):
+        aes_encrypt(b"x", b"short key")
+    with pytest.raises(AESDecryptionError, match="too short"):
+        aes_decrypt(b"abc", aes_key())
+    with pytest.raises(TypeError, match="aes_encrypt_image"):
+        aes_encrypt(np.zeros(3), aes_key())

@@ -192,19 +192,22 @@ class ManualTrainer:
 
     def train(self, data, steps: int, batch: int = 8, progress: bool = True) -> dict:
         """Train for ``steps`` batches of ``data`` (a :class:`utils.stego.TrainingData`); returns the history."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         history: dict = {"step": [], "total": [], "cover": [], "secret": []}
         start = time.perf_counter()
         for i in tqdm(range(1, steps + 1), disable=not progress, mininterval=2.0, desc=f"manual ({self.mode or 'plain'})"):
             secret, cover = data.batch(batch)
             total, cover_loss, secret_loss = (float(x) for x in self._step(tf.constant(secret), tf.constant(cover)))
+            if i == 1:
+                warm = time.perf_counter()
             if not np.isfinite(total):
                 raise FloatingPointError(f"loss became {total} at step {i}; lower the learning rate or the rate")
             for key, value in (("step", i), ("total", total), ("cover", cover_loss), ("secret", secret_loss)):
                 history[key].append(value)
-        history["seconds"] = time.perf_counter() - start
-        history["images_per_second"] = steps * batch / history["seconds"]
+        end = time.perf_counter()
+        history["seconds"] = end - start
+        history["images_per_second"] = (steps - 1) * batch / (end - warm) if steps > 1 else batch / history["seconds"]
         return history
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import sys
 
 import numpy as np
 
@@ -12,11 +13,27 @@ __all__ = ["seed_everything", "machine_summary", "quiet_tensorflow"]
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ start-up logs (they go to stderr, which nbval would compare).
+    """Import TensorFlow without its C++ start-up notes on stderr (oneDNN, "no CUDA driver" on a CPU).
 
-    Call before TensorFlow is imported.
+    TensorFlow 2.21 writes them straight to file descriptor 2 before its logger is set up, so the usual
+    TF_CPP_MIN_LOG_LEVEL does not stop them; in a notebook they would fill cell outputs with
+    time-stamped lines that change on every run. Only the import and the creation of the devices run
+    with file descriptor 2 sent to /dev/null; Python exceptions still surface.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.zeros(1) + 1  # device creation: the "failed call to cuInit" note appears here on CPU machines
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def seed_everything(seed: int, tensorflow: bool = True) -> np.random.Generator:
