@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from utils import metrics
-from utils.baselines import lsb_hide, lsb_reveal
+from utils.baselines import lsb_hide, lsb_quality, lsb_reveal
 from utils.data import heldout_pairs
 from utils.plotting import to_uint8
 
@@ -115,3 +115,11 @@ def test_wrong_key_and_bad_keys_are_refused():
         aes_decrypt(b"abc", aes_key())
     with pytest.raises(TypeError, match="aes_encrypt_image"):
         aes_encrypt(np.zeros(3), aes_key())
+
+
+def test_lsb_quality_reports_the_theory_on_float_pairs(pairs):
+    secret, cover = (x.astype(np.float32) / 255 for x in pairs)
+    q = lsb_quality(secret, cover)
+    assert q["cover_psnr"] == pytest.approx(31.8, abs=1.0) and q["secret_psnr"] == pytest.approx(34.8, abs=1.0)
+    grey = lsb_quality(secret[..., :1], cover)
+    assert grey["secret_psnr"] == float("inf") and grey["secret_mae_255"] == 0.0

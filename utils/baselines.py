@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-__all__ = ["lsb_hide", "lsb_reveal", "AESDecryptionError", "aes_key", "aes_encrypt", "aes_decrypt",
+__all__ = ["lsb_hide", "lsb_reveal", "lsb_quality", "AESDecryptionError", "aes_key", "aes_encrypt", "aes_decrypt",
            "aes_encrypt_image", "aes_decrypt_image"]
 
 _GREY_SPLIT = (3, 3, 2)  # low bits of R, G, B that carry a grey secret's bits, most significant first
@@ -88,6 +88,16 @@ def lsb_reveal(container, bits: int = 4, secret_channels: int = 3, midpoint: boo
     if midpoint:
         low = low + (1 << (7 - bits))
     return np.minimum(low, 255).astype(np.uint8)
+
+
+def lsb_quality(secret, cover, bits: int = 4) -> dict:
+    """:func:`utils.metrics.hiding_quality` of LSB hiding for float [0, 1] batches (quantised to 8 bits first)."""
+    from .metrics import hiding_quality
+    from .plotting import to_uint8
+
+    s8, c8 = to_uint8(secret), to_uint8(cover)
+    container = lsb_hide(s8, c8, bits=bits)
+    return hiding_quality(c8, container, s8, lsb_reveal(container, bits=bits, secret_channels=s8.shape[-1]))
 
 
 # ------------------------------------------------------------------------------------------------------

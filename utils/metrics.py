@@ -27,13 +27,13 @@ none of them measures security (a cipher broken by one known plaintext can pass 
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 
 __all__ = [
-    "mse", "rmse", "psnr", "ssim", "mean_abs_error_255", "encoded_size_kb", "quality_report",
+    "mse", "rmse", "psnr", "ssim", "mean_abs_error_255", "encoded_size_kb", "quality_report", "hiding_quality",
+    "format_hiding_table",
     "entropy", "npcr", "uaci", "npcr_critical", "uaci_interval", "npcr_uaci_test",
     "adjacent_correlation", "adjacent_correlations", "chi_square",
 ]
@@ -150,6 +150,30 @@ def quality_report(reference, test, data_range: float | None = None) -> dict:
     return {"mse": mse(reference, test, data_range), "rmse": rmse(reference, test, data_range),
             "psnr_db": psnr(reference, test, data_range), "ssim": ssim(reference, test, data_range),
             "mae_255": mean_abs_error_255(reference, test, data_range)}
+
+
+def hiding_quality(cover, container, secret, revealed) -> dict:
+    """How well a hiding method did on a batch of pairs: cover vs container and secret vs revealed.
+
+    Inputs are batches (N, H, W, C) of one dtype (uint8 for what is stored and sent). PSNR is computed per
+    image and averaged; SSIM and the mean absolute error (0-255) are averaged over the batch.
+    """
+    def per_image_psnr(a, b):
+        return float(np.mean([psnr(x, y) for x, y in zip(a, b)]))
+
+    return {"cover_psnr": per_image_psnr(cover, container), "secret_psnr": per_image_psnr(secret, revealed),
+            "cover_ssim": ssim(cover, container), "secret_ssim": ssim(secret, revealed),
+            "cover_mae_255": mean_abs_error_255(cover, container),
+            "secret_mae_255": mean_abs_error_255(secret, revealed)}
+
+
+def format_hiding_table(rows: dict) -> str:
+    """A text table of :func:`hiding_quality` results, one row per method (PSNR dB, SSIM, MAE 0-255)."""
+    lines = [f"{'method':<34}{'cover PSNR':>11}{'SSIM':>7}{'MAE':>7}{'secret PSNR':>13}{'SSIM':>7}{'MAE':>7}"]
+    for label, r in rows.items():
+        lines.append(f"{label:<34}{r['cover_psnr']:>11.1f}{r['cover_ssim']:>7.3f}{r['cover_mae_255']:>7.1f}"
+                     f"{r['secret_psnr']:>13.1f}{r['secret_ssim']:>7.3f}{r['secret_mae_255']:>7.1f}")
+    return "\n".join(lines)
 
 
 def encoded_size_kb(data, fmt: str = "png") -> float:

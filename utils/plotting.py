@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["notebook_style", "show_grid", "to_uint8", "save_gif"]
+__all__ = ["notebook_style", "show_grid", "stego_grid", "to_uint8", "save_gif"]
 
 
 def notebook_style(dpi: int = 72, fmt: str = "jpeg") -> None:
@@ -58,6 +58,27 @@ def show_grid(images, titles=None, ncols: int | None = None, size: float = 2.4, 
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def stego_grid(secret, cover, prep, container, revealed, indices, amplify: float = 10.0, suptitle: str | None = None):
+    """The seed's figure, one row per pair: secret, cover, prep output, container, revealed, residual.
+
+    All arrays are float batches (N, H, W, C) in [0, 1] (prep may be any range: it is rescaled per image).
+    The residual ``|container - cover|`` is multiplied by ``amplify``; the revealed panel's title gives
+    its PSNR against the secret.
+    """
+    from .metrics import psnr
+
+    images, titles = [], []
+    for i in indices:
+        p = np.asarray(prep[i], dtype=np.float64)
+        p = (p - p.min()) / max(p.max() - p.min(), 1e-6)
+        residual = np.clip(np.abs(container[i] - cover[i]) * amplify, 0, 1)
+        quality = psnr(np.asarray(secret[i], np.float64), np.asarray(revealed[i], np.float64), data_range=1.0)
+        images += [secret[i], cover[i], p, container[i], revealed[i], residual]
+        titles += ["secret", "cover", "prep (rescaled)", "container", f"revealed {quality:.1f} dB",
+                   f"|c'-c| x{amplify:g}"]
+    return show_grid(images, titles, ncols=6, size=1.8, suptitle=suptitle)
 
 
 def save_gif(frames, path, fps: float = 10.0, max_side: int | None = 256) -> Path:

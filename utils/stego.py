@@ -24,7 +24,7 @@ Command line (the pretrained model was made with it)::
 from __future__ import annotations
 
 import json
-import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -230,12 +230,7 @@ def evaluate(model: StegoNet, secrets: np.ndarray, covers: np.ndarray) -> dict:
     container = to_uint8(model.hide(secrets, covers))  # what would be sent: an 8-bit image
     revealed = model.reveal(container.astype(np.float32) / 255.0)
     prep = keras.ops.convert_to_numpy(model.prep(secrets))
-    c8, s8, r8 = to_uint8(covers), to_uint8(secrets), to_uint8(revealed)
-    result = {"cover_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(c8, container)])),
-              "secret_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(s8, r8)])),
-              "cover_ssim": metrics.ssim(c8, container), "secret_ssim": metrics.ssim(s8, r8),
-              "cover_mae_255": metrics.mean_abs_error_255(c8, container),
-              "secret_mae_255": metrics.mean_abs_error_255(s8, r8)}
+    result = metrics.hiding_quality(to_uint8(covers), container, to_uint8(secrets), to_uint8(revealed))
     return {**{k: round(v, 4) for k, v in result.items()},
             "arrays": {"prep": prep, "container": container.astype(np.float32) / 255.0, "revealed": revealed}}
 
@@ -368,7 +363,7 @@ def _main(argv=None) -> None:
                     eval_every=max(1, args.steps // 20))
     final = evaluate(model, *pairs)
     final.pop("arrays")
-    card = {"command": "python -m utils.stego " + " ".join(argv or os.sys.argv[1:]),
+    card = {"command": "python -m utils.stego " + " ".join(argv if argv is not None else sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
             "platform": platform.platform(), "image_size": args.size, "steps": args.steps, "batch": args.batch,
             "pool": args.pool, "learning_rate": args.lr, "lr_schedule": "cosine decay to 10 %", "beta": args.beta,
