@@ -26,13 +26,12 @@ These are not gradients of the loss any more; the notebook measures what that do
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
-from .stego import StegoNet
+from .stego import StegoNet, run_steps
 
 __all__ = ["Params", "params_of", "forward", "backward", "loss_and_grads", "ManualTrainer", "gradient_check",
            "dilation_lambda"]
@@ -191,24 +190,9 @@ class ManualTrainer:
         return total, cover_loss, secret_loss
 
     def train(self, data, steps: int, batch: int = 8, progress: bool = True) -> dict:
-        """Train for ``steps`` batches of ``data`` (a :class:`utils.stego.TrainingData`); returns the history."""
-        from tqdm import tqdm
-
-        history: dict = {"step": [], "total": [], "cover": [], "secret": []}
-        start = time.perf_counter()
-        for i in tqdm(range(1, steps + 1), disable=not progress, mininterval=2.0, desc=f"manual ({self.mode or 'plain'})"):
-            secret, cover = data.batch(batch)
-            total, cover_loss, secret_loss = (float(x) for x in self._step(tf.constant(secret), tf.constant(cover)))
-            if i == 1:
-                warm = time.perf_counter()
-            if not np.isfinite(total):
-                raise FloatingPointError(f"loss became {total} at step {i}; lower the learning rate or the rate")
-            for key, value in (("step", i), ("total", total), ("cover", cover_loss), ("secret", secret_loss)):
-                history[key].append(value)
-        end = time.perf_counter()
-        history["seconds"] = end - start
-        history["images_per_second"] = (steps - 1) * batch / (end - warm) if steps > 1 else batch / history["seconds"]
-        return history
+        """Train for ``steps`` batches of ``data`` (a :class:`utils.stego.TrainingData`); returns the history
+        of :func:`utils.stego.run_steps`, the loop the auto-diff training uses too."""
+        return run_steps(self._step, data, steps, batch, progress, desc=f"manual ({self.mode or 'plain'})")
 
 
 def gradient_check(filters: int = 4, depth: int = 2, size: int = 8, batch: int = 2, seed: int = 0,

@@ -38,7 +38,8 @@ quiet_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-__all__ = ["StegoConfig", "StegoNet", "stego_losses", "make_train_step", "TrainingData", "training_data", "train",
+__all__ = ["StegoConfig", "StegoNet", "stego_losses", "make_train_step", "TrainingData", "training_data", "run_steps",
+           "train",
            "evaluate", "save_pretrained", "write_card_markdown", "load_pretrained", "PRETRAINED_DIR"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -235,52 +236,67 @@ def evaluate(model: StegoNet, secrets: np.ndarray, covers: np.ndarray) -> dict:
             "arrays": {"prep": prep, "container": container.astype(np.float32) / 255.0, "revealed": revealed}}
 
 
+def run_steps(step, data: TrainingData, steps: int, batch: int, progress: bool = True, desc: str = "training",
+              on_step=None) -> dict:
+    """The training loop shared by auto-diff and hand-written training.
+
+    Each step draws a batch from ``data``, calls ``step(secret, cover)`` (which returns the total, cover and
+    secret losses) and records them; ``on_step(i, history)``, if given, runs after it (evaluations, GIF
+    frames). ``seconds`` is the whole wall time; ``images_per_second`` times only the step calls after the
+    first, which traces and compiles the step function.
+    """
+    from tqdm import tqdm
+
+    history: dict = {"step": [], "total": [], "cover": [], "secret": []}
+    start = time.perf_counter()
+    step_seconds = 0.0
+    bar = tqdm(range(1, steps + 1), disable=not progress, mininterval=2.0, desc=desc)
+    for i in bar:
+        secret, cover = data.batch(batch)
+        began = time.perf_counter()
+        total, cover_loss, secret_loss = (float(v) for v in step(tf.constant(secret), tf.constant(cover)))
+        if i > 1:
+            step_seconds += time.perf_counter() - began
+        if not np.isfinite(total):
+            raise FloatingPointError(f"loss became {total} at step {i}; lower the learning rate")
+        for key, value in (("step", i), ("total", total), ("cover", cover_loss), ("secret", secret_loss)):
+            history[key].append(value)
+        if on_step is not None:
+            on_step(i, history)
+        if progress and i % 10 == 0:
+            bar.set_postfix(cover=f"{cover_loss:.4f}", secret=f"{secret_loss:.4f}")
+    history["seconds"] = time.perf_counter() - start
+    history["images_per_second"] = (steps - 1) * batch / step_seconds if step_seconds > 0 else batch / history["seconds"]
+    return history
+
+
 def train(model: StegoNet, data: TrainingData, steps: int, batch: int = 8, learning_rate: float = 1e-3,
           beta: float = 1.0, eval_pairs: tuple[np.ndarray, np.ndarray] | None = None, eval_every: int = 0,
           progress: bool = True, jit_compile: bool = False, lr_decay: bool = True) -> dict:
-    """Train with the auto-diff step; returns the history (losses per step, evaluations, images per second).
+    """Train with the compiled auto-diff step; returns the history of :func:`run_steps` plus evaluations.
 
-    ``seconds`` is the whole wall time (evaluations included); ``images_per_second`` is the training
-    throughput after the first step, which traces and compiles the step function.
     Adam with ``learning_rate``, decayed along a cosine to 10 % of it by the last step (``lr_decay``).
     Every ``eval_every`` steps (if > 0) ``eval_pairs`` are evaluated and one frame of their first pair
     (secret, cover, container, revealed) is kept for a training GIF.
     """
-    from tqdm import tqdm
-
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.1) if lr_decay else learning_rate
-    optimizer = keras.optimizers.Adam(schedule)
-    step = make_train_step(model, optimizer, beta, jit_compile)
-    history: dict = {"step": [], "total": [], "cover": [], "secret": [], "evals": [], "frames": []}
-    start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), disable=not progress, mininterval=2.0, desc="training")
-    for i in bar:
-        secret, cover = data.batch(batch)
-        total, cover_loss, secret_loss = (float(v) for v in step(tf.constant(secret), tf.constant(cover)))
-        if i == 1:
-            warm = time.perf_counter()  # the first step traces and compiles: throughput is timed after it
-        if not np.isfinite(total):
-            raise FloatingPointError(f"loss became {total} at step {i}; lower the learning rate")
-        history["step"].append(i)
-        history["total"].append(total)
-        history["cover"].append(cover_loss)
-        history["secret"].append(secret_loss)
-        if eval_pairs is not None and eval_every and (i % eval_every == 0 or i == steps):
-            result = evaluate(model, *eval_pairs)
-            arrays = result.pop("arrays")
-            history["evals"].append({"step": i, **result})
-            s, c = eval_pairs[0][0], eval_pairs[1][0]
-            s = np.repeat(s, 3, axis=-1) if s.shape[-1] == 1 else s
-            r = arrays["revealed"][0]
-            r = np.repeat(r, 3, axis=-1) if r.shape[-1] == 1 else r
-            history["frames"].append(np.concatenate([s, c, arrays["container"][0], r], axis=1))
-        if progress and i % 10 == 0:
-            bar.set_postfix(cover=f"{cover_loss:.4f}", secret=f"{secret_loss:.4f}")
-    end = time.perf_counter()
-    seconds = end - start
-    warm_rate = (steps - 1) * batch / (end - warm) if steps > 1 else batch / seconds
-    history.update(seconds=seconds, images_per_second=warm_rate, steps=steps, batch=batch,
-                   learning_rate=learning_rate, lr_decay=lr_decay, beta=beta)
+    step = make_train_step(model, keras.optimizers.Adam(schedule), beta, jit_compile)
+    evals, frames = [], []
+
+    def evaluate_now(i, _history):
+        if eval_pairs is None or not eval_every or not (i % eval_every == 0 or i == steps):
+            return
+        result = evaluate(model, *eval_pairs)
+        arrays = result.pop("arrays")
+        evals.append({"step": i, **result})
+        s, r = eval_pairs[0][0], arrays["revealed"][0]
+        s = np.repeat(s, 3, axis=-1) if s.shape[-1] == 1 else s
+        r = np.repeat(r, 3, axis=-1) if r.shape[-1] == 1 else r
+        frames.append(np.concatenate([s, eval_pairs[1][0], arrays["container"][0], r], axis=1))
+
+    history = run_steps(step, data, steps, batch, progress, "training", evaluate_now)
+    history.update(evals=evals, frames=frames, steps=steps, batch=batch, learning_rate=learning_rate,
+                   lr_decay=lr_decay, beta=beta)
     return history
 
 
