@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from utils.data import (MODALITIES, heldout_pairs, load_sample, patch_set, sample_names, sample_path, sample_table,
-                        split_names)
+                        split_names, square_image)
 from utils.data import patches as patches_module
 
 REQUIRED = {"xray": 2, "ct": 1, "mr": 2, "ultrasound": 2, "retina": 1, "histology": 1, "phantom": 1}
@@ -103,3 +103,31 @@ def test_heldout_pairs_are_fixed():
     b = heldout_pairs(size=32, n=4)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_heldout_pairs_of_one_modality(monkeypatch):
+    used = []
+    original = patches_module._resized
+
+    def spy(name, shorter_side, min_side):
+        used.append(name)
+        return original(name, shorter_side, min_side)
+
+    monkeypatch.setattr(patches_module, "_resized", spy)
+    secret, cover = heldout_pairs(size=32, n=3, secrets="medical", channels=1, modality="xray")
+    assert secret.shape == (3, 32, 32, 1) and cover.shape == (3, 32, 32, 3)
+    assert used[1::2] == ["extremity_xray"] * 3  # secrets: the held-out radiograph only
+    with pytest.raises(ValueError, match="no held-out natural images of modality 'ct'"):
+        heldout_pairs(size=32, n=1, secrets="natural", modality="ct")
+    with pytest.raises(ValueError, match="modality='bone'"):
+        heldout_pairs(size=32, n=1, secrets="medical", modality="bone")
+
+
+def test_square_image_crops_the_centre_and_resizes():
+    wide = np.zeros((10, 30), np.float32)
+    wide[:, 10:20] = 1.0  # the centre square is all ones
+    assert np.allclose(square_image(wide, 5), 1.0)
+    assert square_image("coffee", 64).shape == (64, 64, 3)
+    assert square_image("coffee", 64, channels=1).shape == (64, 64, 1)
+    with pytest.raises(ValueError, match="expected an"):
+        square_image(np.zeros(5, np.float32), 4)

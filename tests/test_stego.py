@@ -6,8 +6,8 @@ import tensorflow as tf
 
 from utils.manual_backprop import ManualTrainer, _flat, forward, gradient_check, loss_and_grads, params_of
 from utils.runtime import seed_everything
-from utils.stego import (PRETRAINED_DIR, StegoConfig, StegoNet, TrainingData, evaluate, load_pretrained,
-                         stego_losses, train)
+from utils.stego import (StegoConfig, StegoNet, TrainingData, evaluate, load_pretrained, reveal_network,
+                         stego_losses, train, transfer_weights)
 
 
 @pytest.fixture
@@ -120,15 +120,39 @@ def test_bad_inputs_are_refused():
         load_pretrained("nope")
 
 
-@pytest.mark.skipif(not (PRETRAINED_DIR / "stego_natural_64" / "model_card.json").exists(),
-                    reason="pretrained weights not present")
-def test_pretrained_model_matches_its_card():
+@pytest.mark.parametrize("name", ["stego_natural_64", "stego_medical_grey_64"])
+def test_pretrained_model_matches_its_card(name):
     from utils.data import heldout_pairs
 
-    model = load_pretrained()
+    model = load_pretrained(name)
     card = model.card
     for key in ("command", "date", "machine", "image_size", "steps", "wall_time_minutes", "heldout_metrics"):
         assert key in card
-    result = evaluate(model, *heldout_pairs(size=card["image_size"], n=16))
+    pairs = heldout_pairs(size=card["image_size"], n=16, secrets=card.get("secrets", "natural"),
+                          channels=card["config"]["secret_channels"])
+    result = evaluate(model, *pairs)
     for key in ("cover_psnr", "secret_psnr"):
         assert result[key] == pytest.approx(card["heldout_metrics"][key], abs=0.05)
+
+
+def test_transfer_weights_turns_a_colour_model_into_the_same_grey_function(batch):
+    seed_everything(0)
+    colour = StegoNet(StegoConfig(secret_channels=3)).build_for(16)
+    grey = StegoNet(StegoConfig(secret_channels=1, seed=5)).build_for(16)
+    secret = batch[0][..., :1]
+    assert not np.allclose(colour.hide(np.repeat(secret, 3, -1), batch[1]), grey.hide(secret, batch[1]), atol=1e-3)
+    transfer_weights(colour, grey)
+    container = colour.hide(np.repeat(secret, 3, -1), batch[1])
+    np.testing.assert_allclose(grey.hide(secret, batch[1]), container, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(grey.reveal_net(container)),
+                               np.asarray(colour.reveal_net(container)).mean(-1, keepdims=True), atol=1e-5)
+    back = transfer_weights(grey, StegoNet(StegoConfig(secret_channels=3)).build_for(16))  # and 1 -> 3
+    np.testing.assert_allclose(back.hide(np.repeat(secret, 3, -1), batch[1]), container, atol=1e-5)
+    with pytest.raises(ValueError, match="same variant"):
+        transfer_weights(colour, StegoNet(StegoConfig(variant="branched")).build_for(16))
+
+
+def test_reveal_network_has_the_models_reveal_architecture():
+    net = reveal_network(StegoConfig(secret_channels=1), size=16)
+    model = StegoNet(StegoConfig(secret_channels=1)).build_for(16)
+    assert [tuple(v.shape) for v in net.weights] == [tuple(v.shape) for v in model.networks["reveal"]]

@@ -16,9 +16,11 @@ reveal network, so its gradient reaches prep and hide only; the secret term trai
 noise (seeded, Keras 3 ``SeedGenerator``) is added to the container during training so that the reveal
 network survives the rounding of the container to 8 bits.
 
-Command line (the pretrained model was made with it)::
+Command line (the pretrained models were made with it)::
 
     python -m utils.stego --size 64 --steps 3000 --batch 8 --out utils/pretrained/stego_natural_64
+    python -m utils.stego --size 64 --steps 1500 --batch 8 --lr 2e-4 --secrets medical --secret-channels 1 \
+        --init stego_natural_64 --out utils/pretrained/stego_medical_grey_64
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 
 __all__ = ["StegoConfig", "StegoNet", "stego_losses", "make_train_step", "TrainingData", "training_data", "run_steps",
            "train",
-           "evaluate", "save_pretrained", "write_card_markdown", "load_pretrained", "PRETRAINED_DIR"]
+           "evaluate", "reveal_network", "transfer_weights", "save_pretrained", "write_card_markdown", "load_pretrained", "PRETRAINED_DIR"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 _KERNELS = {"seed": {"prep": (3,), "hide": (4,), "reveal": (5,)},
@@ -88,6 +90,19 @@ def _network(name: str, cfg: StegoConfig, out_channels: int) -> list:
     layers = [ConvBlock(cfg.filters, kernels, name=f"{name}_{i + 1}") for i in range(cfg.depth)]
     layers.append(keras.layers.Conv2D(out_channels, kernels[0], padding="same", name=f"{name}_out"))
     return layers
+
+
+def reveal_network(config: StegoConfig | None = None, size: int | None = None) -> keras.Sequential:
+    """A stand-alone reveal network of the given configuration (fresh weights), as a ``keras.Sequential``.
+
+    The same layers as :attr:`StegoNet.reveal_layers`; used for substitute reveal networks (an attacker's
+    copy, notebook 04). Built for ``size`` x ``size`` containers when ``size`` is given.
+    """
+    cfg = config or StegoConfig()
+    net = keras.Sequential(_network("reveal", cfg, cfg.secret_channels), name="reveal")
+    if size is not None:
+        net(np.zeros((1, size, size, 3), np.float32))
+    return net
 
 
 class StegoNet(keras.Model):
@@ -300,6 +315,45 @@ def train(model: StegoNet, data: TrainingData, steps: int, batch: int = 8, learn
     return history
 
 
+def transfer_weights(source: StegoNet, target: StegoNet) -> StegoNet:
+    """Start ``target`` from ``source``'s weights, also across secret channel counts (3 -> 1 or 1 -> 3).
+
+    Every weight of the same shape is copied. Where only the secret's channel count differs, the two
+    layers that touch the secret are converted so that the grey model starts as the colour model applied
+    to a grey secret replicated into R, G and B:
+
+    * the first prep convolution sums its kernel over the three input channels (a conv of ``(g, g, g)``
+      with kernels ``W_r, W_g, W_b`` equals a conv of ``g`` with ``W_r + W_g + W_b``) -- exact;
+    * the reveal output convolution averages its kernel and bias over the three output channels (the
+      revealed grey is the mean of the revealed R, G, B) -- exact too, as the output is linear.
+
+    Going from 1 to 3 channels does the reverse (kernel / 3 replicated; output kernel replicated).
+    Both models must be built (:meth:`StegoNet.build_for`). Returns ``target``.
+    """
+    if source.config_.variant != target.config_.variant or source.config_.filters != target.config_.filters \
+            or source.config_.depth != target.config_.depth:
+        raise ValueError("transfer_weights needs the same variant, filters and depth; got "
+                         f"{source.config_} and {target.config_}")
+    s_in, t_in = source.config_.secret_channels, target.config_.secret_channels
+    for group in ("prep_layers", "hide_layers", "reveal_layers"):
+        for s_layer, t_layer in zip(getattr(source, group), getattr(target, group)):
+            s_vars, t_vars = s_layer.get_weights(), t_layer.get_weights()
+            if not s_vars or not t_vars:
+                raise ValueError("build both models first (model.build_for(size))")
+            new = []
+            for s_w, t_w in zip(s_vars, t_vars):
+                if s_w.shape == t_w.shape:
+                    new.append(s_w)
+                elif group == "prep_layers" and s_w.ndim == 4 and s_w.shape[2] == s_in and t_w.shape[2] == t_in:
+                    new.append(np.repeat(s_w.sum(axis=2, keepdims=True) / t_in, t_in, axis=2))
+                elif group == "reveal_layers" and s_w.shape[-1] == s_in and t_w.shape[-1] == t_in:
+                    new.append(np.repeat(s_w.mean(axis=-1, keepdims=True), t_in, axis=-1))
+                else:
+                    raise ValueError(f"cannot transfer {s_layer.name}: shapes {s_w.shape} -> {t_w.shape}")
+            t_layer.set_weights(new)
+    return target
+
+
 # ---------------------------------------------------------------------------------------------------------
 # pretrained models
 # ---------------------------------------------------------------------------------------------------------
@@ -323,6 +377,9 @@ def write_card_markdown(folder: Path) -> Path:
              f"- Command: `{card['command']}`", f"- Date: {card['date']}", f"- Machine: {card['machine']}",
              f"- Configuration: {card['config']}",
              f"- Data: {card['data']}",
+             f"- Secrets: {card.get('secrets', 'natural')}, {card['config']['secret_channels']} channel(s)"
+             + (f"; started from the pretrained model `{card['init']}` (utils.stego.transfer_weights)"
+                if card.get("init") else "; trained from random weights"),
              f"- Image size {card['image_size']}px; {card['steps']} steps of {card['batch']} pairs from a pool of "
              f"{card['pool']} patches; Adam {card['learning_rate']} ({card.get('lr_schedule', 'constant')}); "
              f"beta {card['beta']}",
@@ -367,12 +424,18 @@ def _main(argv=None) -> None:
     parser.add_argument("--beta", type=float, default=1.0)
     parser.add_argument("--variant", default="seed", choices=list(_KERNELS))
     parser.add_argument("--secrets", default="natural", choices=["natural", "medical"])
+    parser.add_argument("--secret-channels", type=int, default=3, choices=[1, 3],
+                        help="1: grey secrets (colour ones become luma); 3: RGB secrets (grey ones replicated)")
+    parser.add_argument("--init", default=None,
+                        help="start from this pretrained model (name under utils/pretrained), see transfer_weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     seed_everything(args.seed)
-    channels = 3
+    channels = args.secret_channels
     model = StegoNet(StegoConfig(variant=args.variant, seed=args.seed, secret_channels=channels)).build_for(args.size)
+    if args.init:
+        transfer_weights(load_pretrained(args.init), model)
     data = training_data(args.size, args.pool, seed=args.seed, secrets=args.secrets, secret_channels=channels)
     pairs = heldout_pairs(size=args.size, n=16, secrets=args.secrets, channels=channels)
     history = train(model, data, args.steps, args.batch, args.lr, args.beta, eval_pairs=pairs,
@@ -383,7 +446,7 @@ def _main(argv=None) -> None:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
             "platform": platform.platform(), "image_size": args.size, "steps": args.steps, "batch": args.batch,
             "pool": args.pool, "learning_rate": args.lr, "lr_schedule": "cosine decay to 10 %", "beta": args.beta,
-            "secrets": args.secrets,
+            "secrets": args.secrets, "secret_channels": channels, "init": args.init,
             "data": "patches of the corpus's train split (covers: natural photographs); metrics on "
                     "utils.data.heldout_pairs(size, n=16), containers stored as 8-bit images",
             "wall_time_minutes": round(history["seconds"] / 60, 1),

@@ -13,7 +13,7 @@ import numpy as np
 
 from .corpus import load_sample, sample_names
 
-__all__ = ["HELDOUT_SEED", "split_names", "patch_set", "heldout_pairs", "to_channels"]
+__all__ = ["HELDOUT_SEED", "split_names", "patch_set", "heldout_pairs", "to_channels", "square_image"]
 
 #: The seed of the held-out pairs, shared by every notebook.
 HELDOUT_SEED = 2017
@@ -94,12 +94,13 @@ def _cut(image: np.ndarray, size: int, channels: int, rng: np.random.Generator) 
 
 
 def heldout_pairs(size: int = 64, n: int = 16, secrets: str = "natural", channels: int = 3,
-                  seed: int = HELDOUT_SEED) -> tuple[np.ndarray, np.ndarray]:
+                  seed: int = HELDOUT_SEED, modality: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The fixed held-out (secret, cover) pairs: patches of held-out images only.
 
     Covers are always natural photographs; secrets are natural (``secrets="natural"``, as in Baluja and
     the seed) or medical (``secrets="medical"``). The secret and the cover of a pair are always cut from
     two different images. Every notebook calling this with the same arguments gets the same pairs.
+    ``modality`` (e.g. ``"ct"``, with ``secrets="medical"``) keeps only that modality's held-out secrets.
 
     Returns:
         (secrets, covers), each float32 (n, size, size, channels) in [0, 1] (covers always 3 channels).
@@ -107,7 +108,9 @@ def heldout_pairs(size: int = 64, n: int = 16, secrets: str = "natural", channel
     if secrets not in ("natural", "medical"):
         raise ValueError(f"secrets must be 'natural' or 'medical', got {secrets!r}")
     cover_names = split_names("natural", "heldout")
-    secret_names = split_names(secrets, "heldout")
+    secret_names = split_names(secrets, "heldout", modality)
+    if not secret_names:
+        raise ValueError(f"no held-out {secrets} images of modality {modality!r}; see utils.data.sample_table()")
     rng = np.random.default_rng(seed)
     secret_out = np.empty((n, size, size, channels), dtype=np.float32)
     cover_out = np.empty((n, size, size, 3), dtype=np.float32)
@@ -118,3 +121,25 @@ def heldout_pairs(size: int = 64, n: int = 16, secrets: str = "natural", channel
         cover_out[i] = _cut(_resized(cover_name, 256, size), size, 3, rng)
         secret_out[i] = _cut(_resized(secret_name, 256, size), size, channels, rng)
     return secret_out, cover_out
+
+
+def square_image(image_or_name, size: int, channels: int | None = None) -> np.ndarray:
+    """A whole image as a ``size`` x ``size`` float32 square: centre crop to a square, then resize.
+
+    Args:
+        image_or_name: a corpus name (see :func:`utils.data.sample_names`) or a float image in [0, 1].
+        size: side of the result in pixels.
+        channels: 1 or 3 to convert (see :func:`to_channels`); None keeps grey as (H, W) and colour as RGB.
+    """
+    from skimage.transform import resize
+
+    image = load_sample(image_or_name)[0] if isinstance(image_or_name, str) else np.asarray(image_or_name, np.float32)
+    if image.ndim not in (2, 3) or int(size) < 1:
+        raise ValueError(f"expected an (H, W) or (H, W, 3) image and size >= 1, got shape {image.shape}, size={size!r}")
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = resize(image[top:top + side, left:left + side], (size, size) + image.shape[2:],
+                    anti_aliasing=side > size, preserve_range=True)
+    square = np.clip(square, 0, 1).astype(np.float32)
+    return square if channels is None else to_channels(square, channels)

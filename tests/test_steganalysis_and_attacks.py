@@ -1,0 +1,91 @@
+"""utils.steganalysis and utils.attacks: the statistics detect what they were made for, the attacker learns."""
+
+import numpy as np
+import pytest
+
+from utils.attacks import reveal_with, train_substitute_reveal
+from utils.baselines import lsb_hide
+from utils.runtime import seed_everything
+from utils.stego import StegoConfig
+from utils.steganalysis import (KV_KERNEL, chi_square_attack, detector_scores, fit_threshold, noise_level,
+                                threshold_accuracy, train_detector)
+
+
+@pytest.fixture
+def smooth_images():
+    """Smooth 8-bit images whose histograms have unequal neighbours (a gradient with a bump)."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:64, 0:64]
+    out = []
+    for _ in range(8):
+        a, b = rng.uniform(0.5, 2.0, size=2)
+        image = 60 + 40 * np.sin(a * x / 20) * np.cos(b * y / 15) + 0.8 * x
+        out.append(np.repeat(image[..., None], 3, -1).round().astype(np.uint8) // 2 * 2)  # even values only
+    return np.stack(out)
+
+
+def test_chi_square_attack_flags_random_lsb_replacement(smooth_images):
+    rng = np.random.default_rng(1)
+    stego = (smooth_images & 0xFE) | rng.integers(0, 2, smooth_images.shape, dtype=np.uint8)
+    assert all(chi_square_attack(x) < 0.01 for x in smooth_images)  # all values even: pairs very unequal
+    assert all(chi_square_attack(x) > 0.5 for x in stego)           # random LSBs equalise the pairs
+    with pytest.raises(TypeError, match="uint8"):
+        chi_square_attack(smooth_images[0].astype(float))
+
+
+def test_noise_level_measures_gaussian_noise():
+    rng = np.random.default_rng(0)
+    for sigma in (2.0, 5.0, 10.0):
+        image = np.clip(128 + sigma * rng.standard_normal((200, 200)), 0, 255).round().astype(np.uint8)
+        assert noise_level(image) == pytest.approx(sigma, rel=0.1)
+    assert noise_level(np.full((50, 50, 3), 77, np.uint8)) == 0.0
+    with pytest.raises(ValueError, match="at least 3x3"):
+        noise_level(np.zeros((2, 9), np.uint8))
+
+
+def test_fit_threshold_finds_the_separating_direction():
+    t, sign = fit_threshold([5, 6, 7], [1, 2, 3])
+    assert sign == -1 and 3 < t < 5
+    assert threshold_accuracy([5, 6, 7], [1, 2, 3], t, sign) == 1.0
+    assert threshold_accuracy([1, 2], [1, 2], 1.5, 1) == 0.5
+    with pytest.raises(ValueError):
+        fit_threshold([], [1])
+
+
+def test_kv_kernel_removes_linear_content():
+    from scipy.signal import convolve2d
+
+    y, x = np.mgrid[0:20, 0:20]
+    assert np.allclose(convolve2d(3.0 * x + 2.0 * y + 7, KV_KERNEL, mode="valid"), 0, atol=1e-4)
+    checkerboard = ((x + y) % 2).astype(float)  # the highest frequency passes, amplified
+    assert np.all(np.abs(convolve2d(checkerboard, KV_KERNEL, mode="valid")) > 1)
+
+
+def test_learned_detector_finds_4_bit_lsb(smooth_images):
+    seed_everything(0)
+    rng = np.random.default_rng(2)
+    secrets = rng.integers(0, 256, smooth_images.shape, dtype=np.uint8)
+    stego = lsb_hide(secrets, smooth_images)
+    model, losses = train_detector(smooth_images / 255.0, stego / 255.0, steps=60, batch=8, seed=0)
+    assert np.mean(losses[-10:]) < np.mean(losses[:5])
+    scores_cover, scores_stego = detector_scores(model, smooth_images / 255.0), detector_scores(model, stego / 255.0)
+    assert threshold_accuracy(scores_cover, scores_stego, 0.0) >= 0.9
+
+
+def test_substitute_reveal_learns_a_simple_hiding_rule():
+    """A 'container' that carries the secret in its blue channel is read after a short training."""
+    seed_everything(0)
+    rng = np.random.default_rng(0)
+    secrets = rng.random((16, 16, 16, 1)).astype(np.float32)
+    containers = np.concatenate([rng.random((16, 16, 16, 2)), secrets], axis=-1).astype(np.float32)
+    small = StegoConfig(depth=1, filters=16, secret_channels=1)  # the seed's reveal needs far more steps
+    net, history = train_substitute_reveal(secrets, containers, steps=100, batch=8, learning_rate=3e-3, crop=8,
+                                           config=small)
+    recovered = reveal_with(net, containers)  # whole 16x16 containers, though it trained on 8x8 crops
+    assert recovered.shape == secrets.shape
+    assert np.mean((recovered - secrets) ** 2) < 0.25 * np.var(secrets)
+    assert history["loss"][-1] < history["loss"][0]
+    with pytest.raises(ValueError, match="at least one known pair"):
+        train_substitute_reveal(secrets[:0], containers[:0])
+    with pytest.raises(ValueError, match="crop=32"):
+        train_substitute_reveal(secrets, containers, crop=32)

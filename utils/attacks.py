@@ -1,0 +1,98 @@
+"""Attacks on a deep-steganography channel: what an eavesdropper can recover without the trained weights.
+
+In Baluja's scheme the trained reveal network plays the part of the key: whoever holds it reads the
+secret. Two questions test how good a key it is:
+
+* **Known plaintext.** An attacker who has intercepted ``k`` containers *and* learnt the secrets they
+  carried (a leaked report, a public image sent later) trains a *substitute* reveal network of the same
+  architecture on those ``k`` pairs, then reads every other container. :func:`train_substitute_reveal`
+  is that attacker; how fast the recovered quality rises with ``k`` says how much each leak costs.
+* **Key sensitivity.** A reveal network trained by the same recipe from another random seed is a
+  "wrong key"; if it read this model's containers, the secrecy would rest on the recipe, not the weights.
+
+Compare AES-GCM: with the wrong key decryption is refused, and known (plaintext, ciphertext) pairs do
+not help to find the key.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .runtime import quiet_tensorflow
+
+quiet_tensorflow()
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from .stego import StegoConfig, reveal_network  # noqa: E402
+
+__all__ = ["train_substitute_reveal", "reveal_with"]
+
+
+def _random_crops(rng, images: list[np.ndarray], size: int) -> list[np.ndarray]:
+    h, w = images[0].shape[1:3]
+    n = len(images[0])
+    y = rng.integers(h - size + 1, size=n)
+    x = rng.integers(w - size + 1, size=n)
+    return [np.stack([a[i, y[i]:y[i] + size, x[i]:x[i] + size] for i in range(n)]) for a in images]
+
+
+def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 8, learning_rate: float = 1e-3,
+                            seed: int = 1, crop: int | None = None, config: StegoConfig | None = None) -> tuple:
+    """Train an attacker's reveal network on known (secret, container) pairs; returns (network, history).
+
+    Args:
+        secrets: float (k, H, W, C) in [0, 1], the secrets the attacker knows.
+        containers: float (k, H, W, 3) in [0, 1], the intercepted containers that carried them.
+        steps, batch, learning_rate: Adam on the mean squared error; each step draws ``batch`` of the k
+            pairs at random (with replacement, so k = 1 works).
+        seed: the attacker's seed (weights and batches).
+        crop: if given, each pair is randomly cropped to ``crop`` x ``crop`` at every step (cheaper steps
+            and more variety from few pairs); the network is fully convolutional, so it still reads whole
+            containers afterwards.
+        config: architecture of the substitute (default: the seed's reveal network, channels from ``secrets``).
+
+    Returns:
+        (network, {"loss": [...], "seconds": wall time}).
+    """
+    secrets, containers = np.asarray(secrets, np.float32), np.asarray(containers, np.float32)
+    if secrets.ndim != 4 or containers.ndim != 4 or secrets.shape[:3] != containers.shape[:3]:
+        raise ValueError(f"secrets and containers must be NHWC batches of the same N, H, W; got "
+                         f"{secrets.shape} and {containers.shape}")
+    if len(secrets) == 0:
+        raise ValueError("the attacker needs at least one known pair (k >= 1)")
+    if crop is not None and crop > min(secrets.shape[1:3]):
+        raise ValueError(f"crop={crop} is larger than the images ({secrets.shape[1]}x{secrets.shape[2]})")
+    keras.utils.set_random_seed(seed)
+    config = config or StegoConfig(secret_channels=secrets.shape[-1], seed=seed)
+    net = reveal_network(config, crop or secrets.shape[1])
+    optimizer = keras.optimizers.Adam(learning_rate)
+
+    @tf.function(reduce_retracing=True)
+    def step(s, c):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(net(c, training=True) - s))
+        grads = tape.gradient(loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        return loss
+
+    rng = np.random.default_rng(seed)
+    losses, start = [], time.perf_counter()
+    for _ in range(steps):
+        i = rng.integers(len(secrets), size=batch)
+        s, c = secrets[i], containers[i]
+        if crop is not None:
+            s, c = _random_crops(rng, [s, c], crop)
+        losses.append(float(step(tf.constant(s), tf.constant(c))))
+    return net, {"loss": losses, "seconds": time.perf_counter() - start}
+
+
+def reveal_with(network, containers, batch: int = 32) -> np.ndarray:
+    """Apply any reveal network (a substitute, or another model's) to float containers; clipped to [0, 1]."""
+    containers = np.asarray(containers, np.float32)
+    out = [keras.ops.convert_to_numpy(network(containers[i:i + batch], training=False))
+           for i in range(0, len(containers), batch)]
+    return np.clip(np.concatenate(out), 0.0, 1.0)

@@ -1,0 +1,182 @@
+"""Steganalysis: telling covers from containers, with classical statistics and a small learned detector.
+
+Two classical statistics, each computed per image:
+
+* :func:`chi_square_attack` -- Westfeld and Pfitzmann's chi-square attack (1999). Replacing the least
+  significant bit with message bits makes the counts of each pair of values ``(2k, 2k + 1)`` equal. The
+  statistic compares the count of the even value with the pair's mean; the p-value is the probability
+  of a difference at least this small if the pair counts were equalised, so **a p-value near 1 says
+  "LSB embedding"**. It detects LSB replacement; it was not designed for anything else.
+* :func:`noise_level` -- Immerkaer's fast noise estimate (1996): the mean absolute response to a 3x3
+  kernel that cancels locally linear image content (the difference of two Laplacians), scaled to a
+  Gaussian noise standard deviation. A hiding method that adds a faint high-frequency pattern raises
+  it. It needs a threshold, fitted on training images with :func:`fit_threshold`.
+
+The learned detector (:func:`make_detector`) is a small CNN in the spirit of Qian et al. (2015) and
+Xu-Net: a fixed high-pass "KV" filter removes most of the image content, so the network sees the noise
+residual where hiding leaves its traces; three small convolutions and global average pooling follow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .runtime import quiet_tensorflow
+
+__all__ = ["chi_square_attack", "noise_level", "fit_threshold", "threshold_accuracy", "KV_KERNEL",
+           "make_detector", "train_detector", "detector_scores"]
+
+#: The 5x5 "KV" high-pass kernel of the spatial rich model (Fridrich and Kodovsky 2012), divided by 12.
+KV_KERNEL = np.array([[-1, 2, -2, 2, -1],
+                      [2, -6, 8, -6, 2],
+                      [-2, 8, -12, 8, -2],
+                      [2, -6, 8, -6, 2],
+                      [-1, 2, -2, 2, -1]], dtype=np.float32) / 12.0
+
+
+def _uint8_image(image, name: str = "image") -> np.ndarray:
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        raise TypeError(f"{name} must be uint8 (the stored 8-bit image), got {array.dtype}; "
+                        "use utils.plotting.to_uint8 on float images")
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"{name} must be an (H, W) or (H, W, C) image, got shape {array.shape}")
+    return array
+
+
+def chi_square_attack(image) -> float:
+    """Westfeld's chi-square attack on one uint8 image (all channels pooled); returns the p-value.
+
+    For each pair of values (2k, 2k+1) with at least 5 pixels in it, the expected count of the even value
+    after full LSB replacement is the pair's mean ``(n_2k + n_2k+1) / 2``. The statistic
+    ``sum (n_2k - mean)^2 / mean`` is chi-square with (pairs - 1) degrees of freedom when the LSBs carry a
+    message; the returned p-value ``P(chi2 >= statistic)`` is near 1 for LSB-replaced images and near 0
+    for natural ones. Returns 0.0 when fewer than 2 pairs are populated (nothing can be said).
+    """
+    from scipy.stats import chi2
+
+    counts = np.bincount(_uint8_image(image).ravel(), minlength=256).astype(np.float64)
+    even, odd = counts[0::2], counts[1::2]
+    mean = (even + odd) / 2.0
+    keep = (even + odd) >= 5
+    if keep.sum() < 2:
+        return 0.0
+    statistic = float(np.sum((even[keep] - mean[keep]) ** 2 / mean[keep]))
+    return float(chi2.sf(statistic, int(keep.sum()) - 1))
+
+
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
+
+
+def noise_level(image) -> float:
+    """Immerkaer's noise standard deviation (0-255 scale) of a uint8 image, averaged over its channels.
+
+    ``sigma = sqrt(pi / 2) / (6 (W - 2)(H - 2)) * sum |I * N|`` with N the kernel above (valid pixels
+    only). Images must be at least 3x3.
+    """
+    from scipy.signal import convolve2d
+
+    array = _uint8_image(image).astype(np.float64)
+    planes = [array] if array.ndim == 2 else [array[..., c] for c in range(array.shape[-1])]
+    h, w = planes[0].shape
+    if h < 3 or w < 3:
+        raise ValueError(f"noise_level needs an image of at least 3x3 pixels, got {h}x{w}")
+    sigmas = [np.sqrt(np.pi / 2) * np.abs(convolve2d(p, _IMMERKAER, mode="valid")).sum() / (6.0 * (w - 2) * (h - 2))
+              for p in planes]
+    return float(np.mean(sigmas))
+
+
+def fit_threshold(negatives, positives) -> tuple[float, int]:
+    """The threshold on a score that best separates negatives (covers) from positives (containers).
+
+    Returns ``(threshold, sign)``: an image is called positive when ``sign * score > sign * threshold``
+    (sign +1: containers score higher; -1: lower). Chosen to maximise accuracy on the given scores.
+    """
+    neg, pos = np.asarray(negatives, np.float64).ravel(), np.asarray(positives, np.float64).ravel()
+    if neg.size == 0 or pos.size == 0:
+        raise ValueError("fit_threshold needs at least one negative and one positive score")
+    values = np.unique(np.concatenate([neg, pos]))
+    candidates = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2.0, [values[-1] + 1.0]])
+    best = (-1.0, 0.0, 1)
+    for sign in (1, -1):
+        for t in candidates:
+            accuracy = threshold_accuracy(neg, pos, t, sign)
+            if accuracy > best[0]:
+                best = (accuracy, float(t), sign)
+    return best[1], best[2]
+
+
+def threshold_accuracy(negatives, positives, threshold: float, sign: int = 1) -> float:
+    """Balanced accuracy of the rule ``sign * score > sign * threshold`` -> positive."""
+    neg, pos = np.asarray(negatives, np.float64), np.asarray(positives, np.float64)
+    return float(0.5 * np.mean(sign * neg <= sign * threshold) + 0.5 * np.mean(sign * pos > sign * threshold))
+
+
+def make_detector(seed: int = 0):
+    """The small learned steganalyser: fixed KV high-pass per channel, 3 conv layers, global pooling.
+
+    Input: float (N, H, W, 3) in [0, 1]; output: one logit per image (> 0 means "container").
+    """
+    quiet_tensorflow()
+    import keras
+
+    init = keras.initializers.GlorotUniform(seed=seed)
+    kv = np.repeat(KV_KERNEL[:, :, None, None], 3, axis=2)  # (5, 5, 3, 1): depthwise, one filter per channel
+    model = keras.Sequential([
+        keras.Input((None, None, 3)),
+        keras.layers.Rescaling(255.0),  # residuals on the 0-255 scale, as in the steganalysis literature
+        keras.layers.DepthwiseConv2D(5, padding="same", use_bias=False, trainable=False, name="kv_highpass",
+                                     depthwise_initializer=keras.initializers.Constant(kv)),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer=init),
+        keras.layers.AveragePooling2D(2),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init),
+        keras.layers.AveragePooling2D(2),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(1, kernel_initializer=init),
+    ], name="steganalyser")
+    return model
+
+
+def train_detector(covers, containers, steps: int = 300, batch: int = 32, learning_rate: float = 1e-3,
+                   seed: int = 0):
+    """Train :func:`make_detector` on covers (label 0) and containers (label 1); returns (model, losses).
+
+    Each step takes ``batch // 2`` covers and ``batch // 2`` containers at random (seeded). Images are
+    float (N, H, W, 3) in [0, 1], as stored (quantised to 8 bits) images divided by 255.
+    """
+    quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    covers, containers = np.asarray(covers, np.float32), np.asarray(containers, np.float32)
+    if covers.ndim != 4 or containers.ndim != 4 or covers.shape[1:] != containers.shape[1:]:
+        raise ValueError(f"covers and containers must be (N, H, W, 3) batches of one size, got "
+                         f"{covers.shape} and {containers.shape}")
+    model = make_detector(seed)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    labels = tf.constant(np.r_[np.zeros(batch // 2), np.ones(batch // 2)].astype(np.float32)[:, None])
+
+    @tf.function(reduce_retracing=True)
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(labels, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(steps):
+        i = rng.integers(len(covers), size=batch // 2)
+        j = rng.integers(len(containers), size=batch // 2)
+        losses.append(float(step(tf.constant(np.concatenate([covers[i], containers[j]])))))
+    return model, losses
+
+
+def detector_scores(model, images, batch: int = 64) -> np.ndarray:
+    """The detector's logits for float images (N, H, W, 3) in [0, 1]; > 0 means "container"."""
+    images = np.asarray(images, np.float32)
+    return np.concatenate([np.asarray(model(images[i:i + batch], training=False)).ravel()
+                           for i in range(0, len(images), batch)])
