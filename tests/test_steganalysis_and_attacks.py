@@ -6,7 +6,7 @@ import pytest
 from utils.attacks import reveal_with, train_substitute_reveal
 from utils.baselines import lsb_hide
 from utils.runtime import seed_everything
-from utils.stego import StegoConfig
+from utils.stego import StegoConfig, StegoNet
 from utils.steganalysis import (KV_KERNEL, chi_square_attack, detector_scores, fit_threshold, noise_level,
                                 threshold_accuracy, train_detector)
 
@@ -89,3 +89,18 @@ def test_substitute_reveal_learns_a_simple_hiding_rule():
         train_substitute_reveal(secrets[:0], containers[:0])
     with pytest.raises(ValueError, match="crop=32"):
         train_substitute_reveal(secrets, containers, crop=32)
+
+
+def test_substitute_can_start_from_a_public_model():
+    """With no training steps, a substitute started from a model is that model's reveal network (made grey)."""
+    seed_everything(0)
+    rng = np.random.default_rng(0)
+    colour = StegoNet(StegoConfig(depth=2, filters=8)).build_for(16)
+    containers = rng.random((4, 16, 16, 3)).astype(np.float32)
+    secrets = rng.random((4, 16, 16, 1)).astype(np.float32)
+    small = StegoConfig(depth=2, filters=8, secret_channels=1)
+    net, _ = train_substitute_reveal(secrets, containers, steps=0, config=small, init_from=colour)
+    expected = np.clip(np.asarray(colour.reveal_net(containers)).mean(-1, keepdims=True), 0, 1)
+    np.testing.assert_allclose(reveal_with(net, containers), expected, atol=1e-5)
+    fresh, _ = train_substitute_reveal(secrets, containers, steps=0, config=small)
+    assert not np.allclose(reveal_with(fresh, containers), expected, atol=1e-3)

@@ -27,7 +27,7 @@ quiet_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from .stego import StegoConfig, reveal_network  # noqa: E402
+from .stego import StegoConfig, StegoNet, reveal_network, transfer_weights  # noqa: E402
 
 __all__ = ["train_substitute_reveal", "reveal_with"]
 
@@ -41,7 +41,8 @@ def _random_crops(rng, images: list[np.ndarray], size: int) -> list[np.ndarray]:
 
 
 def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 8, learning_rate: float = 1e-3,
-                            seed: int = 1, crop: int | None = None, config: StegoConfig | None = None) -> tuple:
+                            seed: int = 1, crop: int | None = None, config: StegoConfig | None = None,
+                            init_from: StegoNet | None = None) -> tuple:
     """Train an attacker's reveal network on known (secret, container) pairs; returns (network, history).
 
     Args:
@@ -54,6 +55,8 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
             and more variety from few pairs); the network is fully convolutional, so it still reads whole
             containers afterwards.
         config: architecture of the substitute (default: the seed's reveal network, channels from ``secrets``).
+        init_from: a trained model whose reveal network the attacker starts from instead of random weights
+            (a public model; converted to the secrets' channel count by :func:`utils.stego.transfer_weights`).
 
     Returns:
         (network, {"loss": [...], "seconds": wall time}).
@@ -69,6 +72,10 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
     keras.utils.set_random_seed(seed)
     config = config or StegoConfig(secret_channels=secrets.shape[-1], seed=seed)
     net = reveal_network(config, crop or secrets.shape[1])
+    if init_from is not None:
+        start = transfer_weights(init_from, StegoNet(config).build_for(crop or secrets.shape[1]))
+        for layer, source in zip(net.layers, start.reveal_layers):
+            layer.set_weights(source.get_weights())
     optimizer = keras.optimizers.Adam(learning_rate)
 
     @tf.function(reduce_retracing=True)
