@@ -79,7 +79,9 @@ def test_patch_set_channels():
         patch_set(["retina"], 64, 1, seed=0, shorter_side=32)
 
 
-def test_heldout_pairs_come_only_from_heldout_images(monkeypatch):
+@pytest.fixture
+def images_read(monkeypatch):
+    """The corpus names that patch cutting reads, in order (a spy on the resize cache)."""
     used = []
     original = patches_module._resized
 
@@ -88,6 +90,11 @@ def test_heldout_pairs_come_only_from_heldout_images(monkeypatch):
         return original(name, shorter_side, min_side)
 
     monkeypatch.setattr(patches_module, "_resized", spy)
+    return used
+
+
+def test_heldout_pairs_come_only_from_heldout_images(images_read):
+    used = images_read
     for secrets in ("natural", "medical"):
         used.clear()
         secret, cover = heldout_pairs(size=32, n=12, secrets=secrets)
@@ -105,15 +112,8 @@ def test_heldout_pairs_are_fixed():
     np.testing.assert_array_equal(a[1], b[1])
 
 
-def test_heldout_pairs_of_one_modality(monkeypatch):
-    used = []
-    original = patches_module._resized
-
-    def spy(name, shorter_side, min_side):
-        used.append(name)
-        return original(name, shorter_side, min_side)
-
-    monkeypatch.setattr(patches_module, "_resized", spy)
+def test_heldout_pairs_of_one_modality(images_read):
+    used = images_read
     secret, cover = heldout_pairs(size=32, n=3, secrets="medical", channels=1, modality="xray")
     assert secret.shape == (3, 32, 32, 1) and cover.shape == (3, 32, 32, 3)
     assert used[1::2] == ["extremity_xray"] * 3  # secrets: the held-out radiograph only
