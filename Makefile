@@ -23,13 +23,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 series: setup
-	$(BIN)/python -m utils.series --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m utils.runner --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
 
 outputs: setup
-	$(BIN)/python -m utils.outputs $(NB)
+	$(BIN)/python -m utils.runner.outputs $(NB)
 
 clean:
 	rm -rf runs $(VENV)

@@ -1,10 +1,10 @@
-"""utils.baselines: LSB round trips, quality near theory, bad inputs refused."""
+"""utils.hiding.lsb and utils.ciphers.aes_gcm: LSB round trips, quality near theory, bad inputs refused."""
 
 import numpy as np
 import pytest
 
 from utils import metrics
-from utils.baselines import lsb_hide, lsb_quality, lsb_reveal
+from utils.hiding.lsb import lsb_hide, lsb_quality, lsb_reveal
 from utils.data import heldout_pairs
 from utils.plotting import to_uint8
 
@@ -66,7 +66,7 @@ def test_bad_inputs_are_refused():
 
 # ------------------------------------------------------------------------------------------------ AES-GCM
 
-from utils.baselines import (AESDecryptionError, aes_decrypt, aes_decrypt_image, aes_encrypt,  # noqa: E402
+from utils.ciphers.aes_gcm import (AESDecryptionError, aes_decrypt, aes_decrypt_image, aes_encrypt,  # noqa: E402
                              aes_encrypt_image, aes_key)
 
 

@@ -1,4 +1,4 @@
-"""utils.dicom: transfer syntaxes, the path from stored values to [0, 1], errors, de-identification."""
+"""utils.data.dicom: transfer syntaxes, the path from stored values to [0, 1], errors, de-identification."""
 
 import io
 import warnings
@@ -11,7 +11,7 @@ from helpers import pydicom_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from utils.dicom import DicomError, deidentify, identifying_values, read_dicom
+from utils.data.dicom import DicomError, deidentify, identifying_values, read_dicom
 
 # ---------------------------------------------------------------------------- transfer syntaxes
 

@@ -1,4 +1,4 @@
-"""utils.plotting figures and GIFs; utils.outputs stores a notebook's outputs cleanly."""
+"""utils.plotting figures and GIFs; utils.runner.outputs stores a notebook's outputs cleanly."""
 
 import json
 
@@ -8,7 +8,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from utils import metrics, outputs, series
+from utils import metrics
+from utils.runner import outputs, series
 from utils.plotting import save_gif, show_grid, stego_grid, to_uint8
 
 matplotlib.use("Agg")

@@ -1,4 +1,4 @@
-"""utils.series: profiles reach the notebooks, bad settings are refused, failures give a non-zero exit."""
+"""utils.runner.series: profiles reach the notebooks, bad settings are refused, failures give a non-zero exit."""
 
 import hashlib
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import series
+from utils.runner import series
 
 
 def test_every_profile_plans_for_every_notebook():

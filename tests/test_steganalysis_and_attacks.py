@@ -1,13 +1,13 @@
-"""utils.steganalysis and utils.attacks: the statistics detect what they were made for, the attacker learns."""
+"""utils.hiding.steganalysis and utils.hiding.attacks: the statistics detect what they were made for, the attacker learns."""
 
 import numpy as np
 import pytest
 
-from utils.attacks import reveal_with, train_substitute_reveal
-from utils.baselines import lsb_hide
+from utils.hiding.attacks import reveal_with, train_substitute_reveal
+from utils.hiding.lsb import lsb_hide
 from utils.runtime import seed_everything
-from utils.stego import StegoConfig, StegoNet
-from utils.steganalysis import (KV_KERNEL, chi_square_attack, detector_scores, fit_threshold, noise_level,
+from utils.hiding.stego import StegoConfig, StegoNet
+from utils.hiding.steganalysis import (KV_KERNEL, chi_square_attack, detector_scores, fit_threshold, noise_level,
                                 threshold_accuracy, train_detector)
 
 

@@ -1,12 +1,12 @@
-"""utils.stego and utils.manual_backprop: shapes, gradient flow, learning, the gradient check, pretrained model."""
+"""utils.hiding.stego and utils.hiding.manual_backprop: shapes, gradient flow, learning, the gradient check, pretrained model."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from utils.manual_backprop import ManualTrainer, _flat, forward, gradient_check, loss_and_grads, params_of
+from utils.hiding.manual_backprop import ManualTrainer, _flat, forward, gradient_check, loss_and_grads, params_of
 from utils.runtime import seed_everything
-from utils.stego import (StegoConfig, StegoNet, TrainingData, evaluate, load_pretrained, reveal_network,
+from utils.hiding.stego import (StegoConfig, StegoNet, TrainingData, evaluate, load_pretrained, reveal_network,
                          stego_losses, train, transfer_weights)
 
 

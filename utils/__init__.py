@@ -1,12 +1,18 @@
 """Shared code of the course "Deep learning for medical image steganography and encryption".
 
-Modules:
-    utils.data      the offline sample corpus, patch sets with a fixed held-out split, real-dataset loaders
-    utils.dicom     reading DICOM into [0, 1] images with clear errors; de-identification
-    utils.metrics   image quality and cipher-image statistics (PSNR, SSIM, NPCR, UACI, entropy, ...)
-    utils.plotting  image grids and animations for the notebooks
-    utils.runtime   seeds, op determinism, and a one-line description of the machine
-    utils.series    the series runner: ``python -m utils.series``
+The folders follow the course's parts; a notebook's method lives in the folder of its part:
+
+    utils.data       the offline corpus, DICOM reading and de-identification, train / validation / test
+                     splits, patch and pair sets, loaders of the real datasets          (notebook 00)
+    utils.metrics    image quality, cipher-image statistics, bootstrap intervals       (every notebook)
+    utils.hiding     steganography: Baluja's networks and their training, hand-written back-propagation,
+                     LSB, steganalysis and attacks on hiders                          (notebooks 01-04)
+    utils.ciphers    every image cipher of the course behind one interface: AES-GCM, chaotic,
+                     DRPE, DeepEDN, BP-network, invertible network, SAAE              (notebooks 05-08)
+    utils.runner     the series runner: ``python -m utils.runner``
+    utils.plotting   image grids and animations for the notebooks
+    utils.runtime    seeds, op determinism, and a one-line description of the machine
+    utils.pretrained weights and model cards of the trained models the course ships
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -185,7 +185,7 @@ def _load_cached(name: str, frame) -> tuple[np.ndarray, tuple]:
     info = {"name": name, "modality": sample.modality, "kind": sample.kind, "split": sample.split,
             "package": sample.package, "file": sample.file, "description": sample.description}
     if sample.is_dicom:
-        from ..dicom import read_dicom
+        from .dicom import read_dicom
 
         decoded = read_dicom(path, frame=frame)
         image = decoded.image

@@ -156,7 +156,7 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
         DicomError: a file in the folder cannot be read (the message names it).
         DatasetNotFoundError: no DICOM file below the folder.
     """
-    from ..dicom import _decode, _open, to_unit_range
+    from .dicom import _decode, _open, to_unit_range
 
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".dcm", ""))

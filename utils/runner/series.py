@@ -2,11 +2,11 @@
 
 Usage::
 
-    python -m utils.series                          # every notebook, default profile, into runs/default/
-    python -m utils.series --profile smoke          # tiny settings: checks that everything runs
-    python -m utils.series --profile full --only 01 02
-    python -m utils.series -p seed 7 --out /tmp/run # free overrides on top of a profile
-    python -m utils.series --list                   # notebooks and the values each profile gives them
+    python -m utils.runner                          # every notebook, default profile, into runs/default/
+    python -m utils.runner --profile smoke          # tiny settings: checks that everything runs
+    python -m utils.runner --profile full --only 01 02
+    python -m utils.runner -p seed 7 --out /tmp/run # free overrides on top of a profile
+    python -m utils.runner --list                   # notebooks and the values each profile gives them
 
 Profiles live in ``notebooks/profiles.toml``: for each profile and notebook, the values given to the
 notebook's ``parameters`` cell (papermill injects them after it). ``default`` gives none but ``profile``:
@@ -29,7 +29,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 PROFILES_FILE = NOTEBOOKS / "profiles.toml"
 PROFILE_NAMES = ("smoke", "default", "full")
@@ -200,7 +200,7 @@ def run_series(profile: str = "default", only: list[str] | None = None, override
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.series", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m utils.runner", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=PROFILE_NAMES, default="default",
                         help="settings from notebooks/profiles.toml (default: the notebooks' own)")

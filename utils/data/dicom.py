@@ -332,7 +332,7 @@ def deidentify(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str | None
     out.PatientName = pseudonym
     out.PatientID = pseudonym
     out.PatientIdentityRemoved = "YES"
-    out.DeidentificationMethod = "utils.dicom.deidentify: attribute allowlist, UIDs remapped"  # LO: <= 64
+    out.DeidentificationMethod = "utils.data.dicom.deidentify: attribute allowlist, UIDs remapped"  # LO: <= 64
 
     meta = getattr(ds, "file_meta", None)
     if meta is not None:

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from .runtime import quiet_tensorflow
+from ..runtime import quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -56,7 +56,7 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
             containers afterwards.
         config: architecture of the substitute (default: the seed's reveal network, channels from ``secrets``).
         init_from: a trained model whose reveal network the attacker starts from instead of random weights
-            (a public model; converted to the secrets' channel count by :func:`utils.stego.transfer_weights`).
+            (a public model; converted to the secrets' channel count by :func:`utils.hiding.stego.transfer_weights`).
 
     Returns:
         (network, {"loss": [...], "seconds": wall time}).

@@ -1,4 +1,4 @@
-"""Hand-written back-propagation for the seed variant of :class:`utils.stego.StegoNet`, and its "dilated" form.
+"""Hand-written back-propagation for the seed variant of :class:`utils.hiding.stego.StegoNet`, and its "dilated" form.
 
 No ``GradientTape``: every gradient is written out with TensorFlow ops.
 
@@ -190,8 +190,8 @@ class ManualTrainer:
         return total, cover_loss, secret_loss
 
     def train(self, data, steps: int, batch: int = 8, progress: bool = True) -> dict:
-        """Train for ``steps`` batches of ``data`` (a :class:`utils.stego.TrainingData`); returns the history
-        of :func:`utils.stego.run_steps`, the loop the auto-diff training uses too."""
+        """Train for ``steps`` batches of ``data`` (a :class:`utils.hiding.stego.TrainingData`); returns the history
+        of :func:`utils.hiding.stego.run_steps`, the loop the auto-diff training uses too."""
         return run_steps(self._step, data, steps, batch, progress, desc=f"manual ({self.mode or 'plain'})")
 
 

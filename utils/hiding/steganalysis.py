@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .runtime import quiet_tensorflow
+from ..runtime import quiet_tensorflow
 
 __all__ = ["chi_square_attack", "noise_level", "fit_threshold", "threshold_accuracy", "KV_KERNEL",
            "make_detector", "train_detector", "detector_scores"]

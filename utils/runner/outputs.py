@@ -1,4 +1,4 @@
-"""Store fresh outputs in the notebook sources (for contributors): ``python -m utils.outputs 00 [01 ...]``.
+"""Store fresh outputs in the notebook sources (for contributors): ``python -m utils.runner.outputs 00 [01 ...]``.
 
 The committed notebooks carry the outputs of their own default run, which nbval checks. This command
 executes each named notebook with its own defaults (no parameters injected) in a scratch folder, removes

@@ -18,8 +18,8 @@ network survives the rounding of the container to 8 bits.
 
 Command line (the pretrained models were made with it)::
 
-    python -m utils.stego --size 64 --steps 3000 --batch 8 --out utils/pretrained/stego_natural_64
-    python -m utils.stego --size 64 --steps 1500 --batch 8 --lr 2e-4 --secrets medical --secret-channels 1 \
+    python -m utils.hiding.stego --size 64 --steps 3000 --batch 8 --out utils/pretrained/stego_natural_64
+    python -m utils.hiding.stego --size 64 --steps 1500 --batch 8 --lr 2e-4 --secrets medical --secret-channels 1 \
         --init stego_natural_64 --out utils/pretrained/stego_medical_grey_64
 """
 
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import quiet_tensorflow
+from ..runtime import quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -44,7 +44,7 @@ __all__ = ["StegoConfig", "StegoNet", "stego_losses", "make_train_step", "Traini
            "train",
            "evaluate", "reveal_network", "transfer_weights", "save_pretrained", "write_card_markdown", "load_pretrained", "PRETRAINED_DIR"]
 
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 _KERNELS = {"seed": {"prep": (3,), "hide": (4,), "reveal": (5,)},
             "branched": {"prep": (3, 4, 5), "hide": (3, 4, 5), "reveal": (3, 4, 5)}}
 
@@ -227,7 +227,7 @@ class TrainingData:
 
 def training_data(size: int, pool: int, seed: int = 0, secrets: str = "natural", secret_channels: int = 3) -> TrainingData:
     """Patches of the corpus's training images: covers are natural photographs, secrets natural or medical."""
-    from .data import patch_set, split_names
+    from ..data import patch_set, split_names
 
     covers = patch_set(split_names("natural", "train"), size, pool, seed=seed)
     secret = patch_set(split_names(secrets, "train"), size, pool, seed=seed + 1, channels=secret_channels)
@@ -240,8 +240,8 @@ def evaluate(model: StegoNet, secrets: np.ndarray, covers: np.ndarray) -> dict:
     Returns PSNR (dB), SSIM and mean absolute error (0-255) for cover vs container and secret vs revealed,
     averaged over the pairs, plus the arrays (prep, container, revealed) for figures.
     """
-    from . import metrics
-    from .plotting import to_uint8
+    from .. import metrics
+    from ..plotting import to_uint8
 
     container = to_uint8(model.hide(secrets, covers))  # what would be sent: an 8-bit image
     revealed = model.reveal(container.astype(np.float32) / 255.0)
@@ -378,7 +378,7 @@ def write_card_markdown(folder: Path) -> Path:
              f"- Configuration: {card['config']}",
              f"- Data: {card['data']}",
              f"- Secrets: {card.get('secrets', 'natural')}, {card['config']['secret_channels']} channel(s)"
-             + (f"; started from the pretrained model `{card['init']}` (utils.stego.transfer_weights)"
+             + (f"; started from the pretrained model `{card['init']}` (utils.hiding.stego.transfer_weights)"
                 if card.get("init") else "; trained from random weights"),
              f"- Image size {card['image_size']}px; {card['steps']} steps of {card['batch']} pairs from a pool of "
              f"{card['pool']} patches; Adam {card['learning_rate']} ({card.get('lr_schedule', 'constant')}); "
@@ -412,10 +412,10 @@ def _main(argv=None) -> None:
     import argparse
     import platform
 
-    from .data import heldout_pairs
-    from .runtime import machine_summary, seed_everything
+    from ..data import heldout_pairs
+    from ..runtime import machine_summary, seed_everything
 
-    parser = argparse.ArgumentParser(prog="python -m utils.stego", description="Train and save a stego model.")
+    parser = argparse.ArgumentParser(prog="python -m utils.hiding.stego", description="Train and save a stego model.")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=8)
@@ -442,7 +442,7 @@ def _main(argv=None) -> None:
                     eval_every=max(1, args.steps // 20))
     final = evaluate(model, *pairs)
     final.pop("arrays")
-    card = {"command": "python -m utils.stego " + " ".join(argv if argv is not None else sys.argv[1:]),
+    card = {"command": "python -m utils.hiding.stego " + " ".join(argv if argv is not None else sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
             "platform": platform.platform(), "image_size": args.size, "steps": args.steps, "batch": args.batch,
             "pool": args.pool, "learning_rate": args.lr, "lr_schedule": "cosine decay to 10 %", "beta": args.beta,
