@@ -5,13 +5,13 @@ import pytest
 
 from utils import metrics
 from utils.hiding.lsb import lsb_hide, lsb_quality, lsb_reveal
-from utils.data import heldout_pairs
+from utils.data import pair_set
 from utils.plotting import to_uint8
 
 
 @pytest.fixture(scope="module")
 def pairs():
-    secret, cover = heldout_pairs(size=64, n=16)
+    secret, cover = pair_set("test", "natural", size=64, n=16)
     return to_uint8(secret), to_uint8(cover)
 
 

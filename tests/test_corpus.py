@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from utils.data import (MODALITIES, heldout_pairs, load_sample, patch_set, sample_names, sample_path, sample_table,
-                        split_names, square_image)
-from utils.data import patches as patches_module
+from utils.data import (MODALITIES, SPLITS, corpus_source, image_set, load_sample, pair_set, patch_set, sample_names,
+                        sample_path, sample_table, sources, split_names, square_image)
 
 REQUIRED = {"xray": 2, "ct": 1, "mr": 2, "ultrasound": 2, "retina": 1, "histology": 1, "phantom": 1}
 
@@ -46,16 +45,25 @@ def test_multiframe_sample_gives_all_frames_on_request():
 def test_unknown_names_and_filters_are_refused():
     with pytest.raises(KeyError, match="no sample named 'lena'"):
         load_sample("lena")
-    with pytest.raises(ValueError, match="split='test'"):
-        sample_names(split="test")
+    with pytest.raises(ValueError, match="split='heldout'"):
+        sample_names(split="heldout")
 
 
-def test_every_modality_has_a_heldout_image_and_splits_are_disjoint():
+def test_every_modality_has_a_test_image_and_the_three_splits_are_disjoint():
     for modality in set(sample_names(kind="medical").values()):
-        assert split_names("medical", "heldout", modality), modality
+        assert split_names("medical", "test", modality), modality
     for kind in ("natural", "medical"):
-        assert not set(split_names(kind, "train")) & set(split_names(kind, "heldout"))
+        names = [set(split_names(kind, split)) for split in SPLITS]
+        assert all(names), kind  # every split has images of both kinds
+        assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])
     assert len(sample_table()) == len(sample_names())
+
+
+def test_files_of_one_patient_or_scene_share_a_split():
+    """Two views of one scene, seven photographs of one table: one split each, never train against test."""
+    splits = {name: corpus_source(name).split for name in sample_names()}
+    assert splits["motorcycle_left"] == splits["motorcycle_right"]
+    assert len({splits[f"cookies_{k}"] for k in range(1, 8)}) == 1
 
 
 def test_patch_set_is_deterministic_and_seed_dependent():
@@ -79,48 +87,60 @@ def test_patch_set_channels():
         patch_set(["retina"], 64, 1, seed=0, shorter_side=32)
 
 
-@pytest.fixture
-def images_read(monkeypatch):
-    """The corpus names that patch cutting reads, in order (a spy on the resize cache)."""
-    used = []
-    original = patches_module._resized
-
-    def spy(name, shorter_side, min_side):
-        used.append(name)
-        return original(name, shorter_side, min_side)
-
-    monkeypatch.setattr(patches_module, "_resized", spy)
-    return used
-
-
-def test_heldout_pairs_come_only_from_heldout_images(images_read):
-    used = images_read
+def test_pair_set_uses_only_its_split_and_balances_sources():
     for secrets in ("natural", "medical"):
-        used.clear()
-        secret, cover = heldout_pairs(size=32, n=12, secrets=secrets)
-        assert set(used) <= set(sample_names(split="heldout"))
-        assert set(used) & set(split_names(secrets, "heldout"))
-        # secret and cover of a pair never come from one image: pairs are drawn cover first, then secret
-        assert all(a != b for a, b in zip(used[0::2], used[1::2]))
-    assert secret.shape == (12, 32, 32, 3) and cover.shape == (12, 32, 32, 3)
+        pairs = pair_set("test", secrets, size=32, n=28)
+        test_names = set(sample_names(split="test"))
+        assert set(pairs.secret_ids) <= test_names and set(pairs.cover_ids) <= test_names
+        assert set(pairs.secret_ids) == set(split_names(secrets, "test"))  # every test source is used
+        assert all(a != b for a, b in zip(pairs.secret_ids, pairs.cover_ids))
+        counts = np.unique(pairs.secret_ids, return_counts=True)[1]
+        assert counts.max() - counts.min() <= 1  # equal shares per source, not per frame
+    assert pairs.secrets.shape == (28, 32, 32, 1) and pairs.covers.shape == (28, 32, 32, 3)
+    assert "28 test pairs" in pairs.description and "14 source images" in pairs.description
 
 
-def test_heldout_pairs_are_fixed():
-    a = heldout_pairs(size=32, n=4)
-    b = heldout_pairs(size=32, n=4)
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
+def test_pair_set_spreads_a_cine_over_all_its_frames():
+    pairs = pair_set("test", "medical", size=32, n=14 * 30, modality=None)
+    cine = pairs.secret_frames[pairs.secret_ids == "echo_doppler_cine"]
+    assert sorted(cine) == list(range(30))
 
 
-def test_heldout_pairs_of_one_modality(images_read):
-    used = images_read
-    secret, cover = heldout_pairs(size=32, n=3, secrets="medical", channels=1, modality="xray")
-    assert secret.shape == (3, 32, 32, 1) and cover.shape == (3, 32, 32, 3)
-    assert used[1::2] == ["extremity_xray"] * 3  # secrets: the held-out radiograph only
-    with pytest.raises(ValueError, match="no held-out natural images of modality 'ct'"):
-        heldout_pairs(size=32, n=1, secrets="natural", modality="ct")
+def test_pair_set_is_fixed_and_unpacks_like_a_tuple():
+    a = pair_set("val", "medical", size=32, n=8)
+    secret, cover = pair_set("val", "medical", size=32, n=8)
+    np.testing.assert_array_equal(a.secrets, secret)
+    np.testing.assert_array_equal(a.covers, cover)
+    assert len(a.subset(a.modalities == a.modalities[0])) >= 1
+
+
+def test_pair_set_of_one_modality_and_bad_requests():
+    pairs = pair_set("test", "medical", size=32, n=3, modality="xray")
+    assert set(pairs.secret_ids) == {"extremity_xray"}
+    with pytest.raises(ValueError, match="no test natural images of modality 'ct'"):
+        pair_set("test", "natural", size=32, n=1, modality="ct")
     with pytest.raises(ValueError, match="modality='bone'"):
-        heldout_pairs(size=32, n=1, secrets="medical", modality="bone")
+        pair_set("test", "medical", size=32, n=1, modality="bone")
+    with pytest.raises(ValueError, match="split must be one of"):
+        pair_set("heldout", "medical", size=32, n=1)
+
+
+def test_image_set_patches_and_whole_images():
+    patches = image_set("test", size=32, n=20)
+    assert patches.images.shape == (20, 32, 32) and patches.images.dtype == np.float32
+    assert set(patches.ids) <= set(split_names("medical", "test"))
+    whole = image_set("test", size=32, mode="whole")
+    n_frames = sum(len(corpus_source(name).frames()) for name in split_names("medical", "test"))
+    assert len(whole) == n_frames  # one per frame of every test source
+    with pytest.raises(ValueError, match="mode must be"):
+        image_set("test", size=32, mode="tile")
+
+
+def test_sources_say_what_they_used():
+    found, text = sources("medical", "val")
+    assert [s.split for s in found] == ["val"] * len(found) and "offline corpus" in text
+    with pytest.raises(KeyError, match="unknown dataset"):
+        sources("medical", "test", data="imagenet")
 
 
 def test_square_image_crops_the_centre_and_resizes():

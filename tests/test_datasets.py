@@ -169,3 +169,56 @@ def test_broken_file_in_a_dataset_is_named(root):
     bad.write_bytes(b"not a tiff")
     with pytest.raises(ValueError, match=r"02_test\.tif: cannot read as an image"):
         list(iter_dataset("drive", root))
+
+
+# ----------------------------------------------------------------------------------------------
+# real datasets in the evaluation sets: split by patient / volume, used when present
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def chest_root(tmp_path, monkeypatch):
+    """A ChestX-ray14 layout with 12 patients (two follow-ups for patient 3) and an NTU cover folder."""
+    chest, _ = load_sample("chest_xray")
+    photo, _ = load_sample("astronaut")
+    for k in range(12):
+        tile = chest[k * 120:k * 120 + 400, k * 90:k * 90 + 400][::4, ::4]
+        _png(tmp_path / "chestxray14" / "images_001" / "images" / f"{k:08d}_000.png", tile)
+    _png(tmp_path / "chestxray14" / "images_001" / "images" / "00000003_001.png", chest[:400, :400][::4, ::4])
+    for k in range(6):
+        _png(tmp_path / "ntu_covers" / "set1" / f"img_{k:03d}.png", photo[k * 40:k * 40 + 200, :200])
+    monkeypatch.setenv("MEDSTEGO_DATA", str(tmp_path))
+    return tmp_path
+
+
+def test_real_dataset_is_split_by_patient_and_used_by_the_evaluation_sets(chest_root):
+    from utils.data import dataset_sources, image_set, pair_set, sources
+
+    groups = dataset_sources("chestxray14")
+    assert len(groups) == 12 and {g.split for g in groups} == {"train", "val", "test"}
+    patient3 = [g for g in groups if g.id == "chestxray14:00000003"]
+    assert len(patient3) == 1 and len(patient3[0].files) == 2  # both follow-ups in one group, one split
+    assert dataset_sources("chestxray14") == groups  # the split depends on the names only
+
+    found, text = sources("medical", "test")
+    assert found and all(s.origin == "chestxray14" and s.split == "test" for s in found)
+    assert text.startswith("real data: NIH ChestX-ray14")
+    pairs = pair_set("test", "medical", size=32, n=8)
+    assert set(pairs.secret_ids) <= {s.id for s in found}
+    assert all(c.startswith("ntu_covers:") for c in pairs.cover_ids)  # covers from the real cover set too
+    assert "real data" in pairs.description
+    train = {s.id for s in sources("medical", "train")[0]}
+    assert not train & set(pairs.secret_ids)
+    images = image_set("val", size=32, n=4)
+    assert images.images.shape == (4, 32, 32) and all(i.startswith("chestxray14:") for i in images.ids)
+    corpus_pairs = pair_set("test", "medical", size=32, n=8, data="corpus")
+    assert "offline corpus" in corpus_pairs.description
+
+
+def test_too_small_a_real_dataset_falls_back_to_the_corpus_and_says_why(root, monkeypatch):
+    from utils.data import sources
+
+    monkeypatch.setenv("MEDSTEGO_DATA", str(root))  # one ChestX-ray14 image: cannot be split three ways
+    found, text = sources("medical", "test", modality="xray")
+    assert [s.origin for s in found] == ["corpus"] and "offline corpus" in text
+    with pytest.raises(ValueError, match="cannot be split three ways"):
+        sources("medical", "test", data="chestxray14")

@@ -126,3 +126,48 @@ def test_encoded_size():
 def test_bad_inputs_are_refused_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ----------------------------------------------------------------------------------------------
+# bootstrap intervals over source images
+# ----------------------------------------------------------------------------------------------
+
+def _clustered(n_sources=14, per_source=16, source_sd=2.0, noise_sd=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = np.repeat(np.arange(n_sources), per_source)
+    return 30 + rng.normal(0, source_sd, n_sources)[ids] + rng.normal(0, noise_sd, ids.size), ids
+
+
+def test_bootstrap_over_sources_is_wider_than_over_patches_when_sources_differ():
+    values, ids = _clustered()
+    by_source = metrics.bootstrap_ci(values, ids)
+    by_value = metrics.bootstrap_ci(values)
+    assert by_source.low < by_source.mean < by_source.high
+    assert (by_source.high - by_source.low) > 2.5 * (by_value.high - by_value.low)
+    assert by_source.n == values.size and by_source.sources == (14,)
+
+
+def test_bootstrap_interval_covers_the_true_mean_about_95_percent_of_the_time():
+    hits = 0
+    for seed in range(120):
+        values, ids = _clustered(seed=seed)
+        ci = metrics.bootstrap_ci(values, ids, n_boot=400, seed=seed)
+        hits += ci.low <= 30.0 <= ci.high
+    assert 0.84 <= hits / 120 <= 1.0  # percentile intervals with 14 clusters run a little short
+
+
+def test_bootstrap_with_two_crossed_factors_and_edge_cases():
+    values, ids = _clustered(n_sources=6, per_source=12)
+    covers = np.tile(np.arange(3), values.size // 3)
+    ci = metrics.bootstrap_ci(values, (ids, covers))
+    assert ci.sources == (6, 3) and "6 x 3 sources" in ci.describe()
+    one = metrics.bootstrap_ci([1.0, 2.0, 3.0], ["a", "a", "a"])
+    assert one.over == "values" and one.low < 2.0 < one.high
+    assert metrics.bootstrap_ci([np.inf, np.inf]).format() == "exact"
+    with pytest.raises(ValueError, match="mix finite and infinite"):
+        metrics.bootstrap_ci([np.inf, 3.0])
+    with pytest.raises(ValueError, match="one label per value"):
+        metrics.bootstrap_ci([1.0, 2.0], ["a"])
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.bootstrap_ci([np.nan])
+    assert metrics.bootstrap_ci(values, ids, seed=3) == metrics.bootstrap_ci(values, ids, seed=3)

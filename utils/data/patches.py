@@ -1,4 +1,9 @@
-"""Deterministic patch sets for training and the fixed held-out pairs every notebook evaluates on.
+"""Deterministic patch sets for training, and the evaluation sets every notebook measures on.
+
+* :func:`patch_set`: training (or any) patches of given sources, every frame eligible.
+* :func:`pair_set`: (secret, cover) pairs of one split, balanced over source images, with the source of
+  every pair so that intervals can be taken over source images (:func:`utils.metrics.bootstrap_ci`).
+* :func:`image_set`: grey images of one split for the ciphers, patches or whole images.
 
 An image is first resized so that its shorter side is ``shorter_side`` pixels (anti-aliased), so that a
 64x64 patch of a 1955x1841 radiograph shows anatomy, not a flat stretch of film; then square patches are
@@ -8,15 +13,18 @@ cut at positions drawn from a seeded generator. The same arguments give the same
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 from .corpus import load_sample, sample_names
+from .sources import Source, corpus_source, frames_of, resized_frames, sources
 
-__all__ = ["HELDOUT_SEED", "split_names", "patch_set", "heldout_pairs", "to_channels", "square_image"]
+__all__ = ["EVAL_SEED", "split_names", "patch_set", "PairSet", "pair_set", "ImageSet", "image_set", "to_channels",
+           "square_image"]
 
-#: The seed of the held-out pairs, shared by every notebook.
-HELDOUT_SEED = 2017
+#: The seed of the evaluation sets' patch positions, shared by every notebook.
+EVAL_SEED = 2017
 
 
 def split_names(kind: str, split: str, modality: str | None = None) -> list[str]:
@@ -39,88 +47,221 @@ def to_channels(image: np.ndarray, channels: int) -> np.ndarray:
     return luma[..., None].astype(np.float32)
 
 
-@functools.lru_cache(maxsize=64)
-def _resized(name: str, shorter_side: int | None, min_side: int) -> np.ndarray:
-    from skimage.transform import resize
-
-    image, _ = load_sample(name)
-    h, w = image.shape[:2]
-    target = shorter_side if shorter_side is not None else min(h, w)
-    target = max(target, min_side)
-    if target != min(h, w):
-        scale = target / min(h, w)
-        shape = (max(min_side, round(h * scale)), max(min_side, round(w * scale))) + image.shape[2:]
-        image = resize(image, shape, order=1, anti_aliasing=scale < 1, preserve_range=True).astype(np.float32)
-    image = np.clip(image, 0, 1)
-    image.setflags(write=False)
-    return image
+def _as_sources(names_or_sources) -> list[Source]:
+    items = [names_or_sources] if isinstance(names_or_sources, (str, Source)) else list(names_or_sources)
+    return [s if isinstance(s, Source) else corpus_source(s) for s in items]
 
 
 def patch_set(names, size: int, n: int, seed: int, channels: int = 3,
               shorter_side: int | None = 256) -> np.ndarray:
-    """``n`` square patches of side ``size`` cut from the named corpus images.
+    """``n`` square patches of side ``size`` cut from the given sources (corpus names or :class:`Source`).
+
+    Each patch picks a source uniformly, then one of its frames uniformly (every frame of a cine or volume
+    can be drawn), then a position. Images are first resized so that their shorter side is
+    ``shorter_side`` pixels (anti-aliased), so that a 64x64 patch of a 1955x1841 radiograph shows anatomy,
+    not a flat stretch of film. The same arguments give the same patches on any machine.
 
     Args:
-        names: corpus image names (see :func:`utils.data.sample_names`); each patch picks one uniformly.
+        names: corpus image names (see :func:`utils.data.sample_names`) or :class:`Source` objects.
         size: patch side in pixels.
         n: how many patches.
-        seed: seed of the generator that picks images and positions.
+        seed: seed of the generator that picks sources, frames and positions.
         channels: 3 for RGB (grey replicated) or 1 for grey (colour converted to luma).
         shorter_side: each image is resized to this shorter side first; None keeps native resolution.
 
     Returns:
         float32 array (n, size, size, channels) in [0, 1].
     """
-    names = [names] if isinstance(names, str) else list(names)
-    if not names:
+    items = _as_sources(names)
+    if not items:
         raise ValueError("patch_set needs at least one image name")
     if int(size) < 1 or int(n) < 0:
         raise ValueError(f"size must be >= 1 and n >= 0, got size={size!r}, n={n!r}")
     if shorter_side is not None and shorter_side < size:
         raise ValueError(f"shorter_side={shorter_side} is smaller than the patch size {size}")
     rng = np.random.default_rng(seed)
-    images = [_resized(name, shorter_side, size) for name in names]
-    out = np.empty((n, size, size, channels), dtype=np.float32)
+    picks = []
     for i in range(n):
-        out[i] = _cut(images[int(rng.integers(len(images)))], size, channels, rng)
+        k = int(rng.integers(len(items)))
+        picks.append((k, int(rng.integers(_frame_count(items[k]))), rng.random(), rng.random(), i))
+    out = np.empty((n, size, size, channels), dtype=np.float32)
+    for k, f, ry, rx, i in sorted(picks):  # one source at a time
+        out[i] = _cut(resized_frames(items[k], shorter_side, size)[f], size, channels, ry, rx)
     return out
 
 
-def _cut(image: np.ndarray, size: int, channels: int, rng: np.random.Generator) -> np.ndarray:
+@functools.lru_cache(maxsize=None)
+def _frame_count(source: Source) -> int:
+    return len(frames_of(source))
+
+
+def _cut(image: np.ndarray, size: int, channels: int, ry: float, rx: float) -> np.ndarray:
     h, w = image.shape[:2]
-    y = int(rng.integers(h - size + 1))
-    x = int(rng.integers(w - size + 1))
+    y = min(int(ry * (h - size + 1)), h - size)
+    x = min(int(rx * (w - size + 1)), w - size)
     return to_channels(image[y:y + size, x:x + size], channels)
 
 
-def heldout_pairs(size: int = 64, n: int = 16, secrets: str = "natural", channels: int = 3,
-                  seed: int = HELDOUT_SEED, modality: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed held-out (secret, cover) pairs: patches of held-out images only.
+def _quotas(n: int, count: int) -> list[int]:
+    return [n // count + (1 if i < n % count else 0) for i in range(count)]
 
-    Covers are always natural photographs; secrets are natural (``secrets="natural"``, as in Baluja and
-    the seed) or medical (``secrets="medical"``). The secret and the cover of a pair are always cut from
-    two different images. Every notebook calling this with the same arguments gets the same pairs.
-    ``modality`` (e.g. ``"ct"``, with ``secrets="medical"``) keeps only that modality's held-out secrets.
 
-    Returns:
-        (secrets, covers), each float32 (n, size, size, channels) in [0, 1] (covers always 3 channels).
+def _spread(quota: int, frames: int) -> list[int]:
+    """Frames for ``quota`` patches of a source: evenly spread, every frame once the quota allows."""
+    return [(j * frames) // quota if quota <= frames else j % frames for j in range(quota)]
+
+
+@dataclass
+class PairSet:
+    """Evaluation pairs (secret, cover) with the source of each, for intervals over source images.
+
+    Attributes:
+        secrets: float32 (n, size, size, channels) in [0, 1].
+        covers: float32 (n, size, size, 3) in [0, 1].
+        secret_ids, cover_ids: the source of each pair's secret and cover (arrays of str).
+        secret_frames: the frame of the secret's source.
+        modalities: the secret's modality per pair.
+        split: the split the sources come from.
+        description: what the pairs are made of, in one sentence (the notebooks print it).
+    """
+
+    secrets: np.ndarray
+    covers: np.ndarray
+    secret_ids: np.ndarray
+    cover_ids: np.ndarray
+    secret_frames: np.ndarray
+    modalities: np.ndarray
+    split: str
+    description: str
+
+    def __len__(self) -> int:
+        return len(self.secrets)
+
+    def __iter__(self):  # secrets, covers = pair_set(...) works as with a tuple
+        return iter((self.secrets, self.covers))
+
+    @property
+    def groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(secret source, cover source) per pair: the two factors of :func:`utils.metrics.bootstrap_ci`."""
+        return self.secret_ids, self.cover_ids
+
+    def subset(self, mask) -> "PairSet":
+        """The pairs where ``mask`` (boolean array, or indices) holds."""
+        index = np.arange(len(self))[mask]
+        return PairSet(self.secrets[index], self.covers[index], self.secret_ids[index], self.cover_ids[index],
+                       self.secret_frames[index], self.modalities[index], self.split,
+                       f"{len(index)} of: {self.description}")
+
+
+def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: int | None = None,
+             channels: int | None = None, modality: str | None = None, seed: int = EVAL_SEED,
+             data="auto", shorter_side: int = 256) -> PairSet:
+    """Evaluation (or validation) pairs, balanced over source images.
+
+    Every secret source of the split gets an equal share of the ``n`` pairs (``n`` defaults to 16 per
+    source, at least 64); a multi-frame source spreads its share evenly over its frames, so that every
+    frame appears once the share allows. Covers are natural photographs of the same split, taken in turn;
+    a pair never uses one image as both secret and cover. Patch positions come from ``seed``, so the same
+    arguments give the same pairs on any machine.
+
+    Args:
+        split: ``"test"`` (final numbers) or ``"val"`` (monitoring); ``"train"`` is allowed for checks.
+        secrets: ``"medical"`` or ``"natural"``.
+        size: patch side.
+        n: number of pairs.
+        channels: secret channels, 1 (grey) or 3 (RGB); default 1 for medical, 3 for natural secrets.
+        modality: keep only secrets of this modality.
+        seed: seed of the patch positions.
+        data: see :func:`utils.data.sources` (``"auto"``: real datasets when present).
     """
     if secrets not in ("natural", "medical"):
         raise ValueError(f"secrets must be 'natural' or 'medical', got {secrets!r}")
-    cover_names = split_names("natural", "heldout")
-    secret_names = split_names(secrets, "heldout", modality)
-    if not secret_names:
-        raise ValueError(f"no held-out {secrets} images of modality {modality!r}; see utils.data.sample_table()")
+    channels = (1 if secrets == "medical" else 3) if channels is None else channels
+    secret_sources, secret_text = sources(secrets, split, modality, data)
+    cover_sources, cover_text = sources("natural", split, None, data)
+    if not secret_sources:
+        raise ValueError(f"no {split} {secrets} images of modality {modality!r}; see utils.data.sample_table()")
+    n = max(64, 16 * len(secret_sources)) if n is None else int(n)
     rng = np.random.default_rng(seed)
-    secret_out = np.empty((n, size, size, channels), dtype=np.float32)
-    cover_out = np.empty((n, size, size, 3), dtype=np.float32)
-    for i in range(n):
-        cover_name = cover_names[int(rng.integers(len(cover_names)))]
-        choices = [name for name in secret_names if name != cover_name]
-        secret_name = choices[int(rng.integers(len(choices)))]
-        cover_out[i] = _cut(_resized(cover_name, 256, size), size, 3, rng)
-        secret_out[i] = _cut(_resized(secret_name, 256, size), size, channels, rng)
-    return secret_out, cover_out
+    secret_out = np.empty((n, size, size, channels), np.float32)
+    cover_out = np.empty((n, size, size, 3), np.float32)
+    sid, cid, frames, mods = [], [], [], []
+    i = 0
+    for source, quota in zip(secret_sources, _quotas(n, len(secret_sources))):
+        stack = resized_frames(source, shorter_side, size)
+        for f in _spread(quota, len(stack)):
+            choices = [c for c in cover_sources if c.id != source.id]
+            cover = choices[i % len(choices)]
+            secret_out[i] = _cut(stack[f], size, channels, rng.random(), rng.random())
+            cover_out[i] = _cut(resized_frames(cover, shorter_side, size)[0], size, 3, rng.random(), rng.random())
+            sid.append(source.id), cid.append(cover.id), frames.append(f), mods.append(source.modality)
+            i += 1
+    n_covers = len(set(cid))
+    description = (f"{n} {split} pairs of {size}x{size}: secrets from {len(secret_sources)} source images "
+                   f"({len(set(mods))} modalities), covers from {n_covers} photographs -- secrets: {secret_text}; "
+                   f"covers: {cover_text}")
+    return PairSet(secret_out, cover_out, np.array(sid), np.array(cid), np.array(frames), np.array(mods), split,
+                   description)
+
+
+@dataclass
+class ImageSet:
+    """Grey images for the ciphers (notebooks 05-09), with the source of each image.
+
+    Attributes:
+        images: float32 (N, size, size) in [0, 1].
+        ids, frames, modalities: the source, frame and modality of each image.
+        split, description: as in :class:`PairSet`.
+    """
+
+    images: np.ndarray
+    ids: np.ndarray
+    frames: np.ndarray
+    modalities: np.ndarray
+    split: str
+    description: str
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, mask) -> "ImageSet":
+        index = np.arange(len(self))[mask]
+        return ImageSet(self.images[index], self.ids[index], self.frames[index], self.modalities[index], self.split,
+                        f"{len(index)} of: {self.description}")
+
+
+def image_set(split: str = "test", size: int = 64, n: int | None = None, kind: str = "medical",
+              modality: str | None = None, mode: str = "patch", seed: int = EVAL_SEED, data="auto",
+              shorter_side: int = 256) -> ImageSet:
+    """Grey images of one split, balanced over sources (the plaintexts of the ciphers).
+
+    ``mode="patch"``: ``n`` patches (default 16 per source, at least 64), shares and frames as in
+    :func:`pair_set`. ``mode="whole"``: each frame's centre square resized to ``size`` (:func:`square_image`),
+    frames spread over the shares in the same way; ``n`` defaults to one per frame of every source.
+    """
+    if mode not in ("patch", "whole"):
+        raise ValueError(f"mode must be 'patch' or 'whole', got {mode!r}")
+    found, text = sources(kind, split, modality, data)
+    if not found:
+        raise ValueError(f"no {split} {kind} images of modality {modality!r}; see utils.data.sample_table()")
+    if n is None:
+        n = max(64, 16 * len(found)) if mode == "patch" else sum(_frame_count(s) for s in found)
+    rng = np.random.default_rng(seed)
+    out = np.empty((int(n), size, size), np.float32)
+    ids, frames, mods = [], [], []
+    i = 0
+    for source, quota in zip(found, _quotas(int(n), len(found))):
+        stack = resized_frames(source, shorter_side, size) if mode == "patch" else frames_of(source)
+        for f in _spread(quota, len(stack)):
+            if mode == "patch":
+                out[i] = _cut(stack[f], size, 1, rng.random(), rng.random())[..., 0]
+            else:
+                out[i] = square_image(stack[f], size, channels=1)[..., 0]
+            ids.append(source.id), frames.append(f), mods.append(source.modality)
+            i += 1
+    description = (f"{n} {split} {kind} images of {size}x{size} ({'patches' if mode == 'patch' else 'whole images'}) "
+                   f"from {len(found)} source images ({len(set(mods))} modalities) -- {text}")
+    return ImageSet(out, np.array(ids), np.array(frames), np.array(mods), split, description)
 
 
 def square_image(image_or_name, size: int, channels: int | None = None) -> np.ndarray:

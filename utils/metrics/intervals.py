@@ -1,0 +1,123 @@
+"""95 % bootstrap confidence intervals over source images, the error bars of every headline number.
+
+Patches cut from one image are not independent measurements: a test set of 224 patches from 14 images
+knows about 14 images, not 224. :func:`bootstrap_ci` therefore resamples *source images*, not patches.
+When each value depends on two sources (a secret image and a cover photograph), both are resampled at
+once: each bootstrap round draws, for every factor, how often each of its sources is taken (a multinomial
+draw), and weighs each value by the product of its sources' counts (Owen's "pigeonhole" bootstrap for
+crossed factors, 2007). The interval is the percentile interval of the weighted means.
+
+With a single source in every factor there is nothing to resample between images; the interval is then
+taken over the values themselves, and :attr:`Interval.over` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Interval", "bootstrap_ci", "summarize"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its bootstrap interval.
+
+    Attributes:
+        mean: the mean of the values (every value weighted alike).
+        low, high: the interval's ends.
+        n: number of values (pairs or images).
+        sources: number of distinct sources per factor, e.g. (14, 3) for 14 secret images x 3 covers.
+        level: the confidence level (0.95).
+        over: what was resampled: ``"sources"`` or ``"values"`` (a single source per factor).
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sources: tuple[int, ...] = ()
+    level: float = 0.95
+    over: str = "sources"
+
+    def format(self, digits: int = 1) -> str:
+        """``"32.1 [31.4, 32.9]"``; ``"exact"`` for infinite values (PSNR of identical images)."""
+        if np.isinf(self.mean) and np.isinf(self.low):
+            return "exact"
+        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+    def describe(self) -> str:
+        """``"n = 224 pairs, 14 x 3 sources"``: what stands behind the interval."""
+        src = " x ".join(str(s) for s in self.sources) if self.sources else "?"
+        return f"n = {self.n}, {src} sources" + ("" if self.over == "sources" else ", interval over values")
+
+    def __str__(self) -> str:
+        return f"{self.format(2)} ({self.describe()})"
+
+
+def _codes(labels, n: int) -> tuple[np.ndarray, int]:
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"each group labelling must have one label per value ({n}), got shape {labels.shape}")
+    _, codes = np.unique(labels, return_inverse=True)
+    return codes.ravel(), int(codes.max()) + 1
+
+
+def bootstrap_ci(values, groups=None, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
+    """Mean of ``values`` with a percentile bootstrap interval over the sources in ``groups``.
+
+    Args:
+        values: one number per pair or image (e.g. per-pair PSNR).
+        groups: None (values independent), one array of source labels, or a tuple of such arrays (crossed
+            factors, e.g. ``(secret_ids, cover_ids)`` of a :class:`utils.data.PairSet`).
+        n_boot: bootstrap rounds.
+        level: confidence level.
+        seed: seed of the resampling (fixed, so notebooks repeat their numbers).
+
+    Raises:
+        ValueError: empty or NaN values; a mix of finite and infinite values (cap PSNR of exact pairs
+            first, or report them as exact); labels of the wrong length.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    if np.isnan(v).any():
+        raise ValueError("values contain NaN")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if np.isinf(v).any():
+        if np.isinf(v).all() and (v == v[0]).all():
+            return Interval(float(v[0]), float(v[0]), float(v[0]), v.size, (), level, "values")
+        raise ValueError("values mix finite and infinite numbers (PSNR of exact reconstructions?); "
+                         "cap them (np.minimum(psnr, 100)) or report exact pairs separately")
+    if groups is None:
+        factors = [(np.arange(v.size), v.size)]
+    elif isinstance(groups, (tuple, list)) and len(groups) and np.ndim(groups[0]) == 1:
+        factors = [_codes(g, v.size) for g in groups]
+    else:
+        factors = [_codes(groups, v.size)]
+    counts = tuple(k for _, k in factors)
+    rng = np.random.default_rng(seed)
+    over = "sources"
+    if all(k == 1 for k in counts):
+        factors, over = [(np.arange(v.size), v.size)], "values"
+    stats = []
+    while len(stats) < n_boot:
+        weights = np.ones((n_boot, v.size))
+        for codes, k in factors:
+            draw = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
+            weights *= draw[:, codes]
+        total = weights.sum(axis=1)
+        ok = total > 0
+        stats.extend(((weights[ok] @ v) / total[ok]).tolist())
+    stats = np.array(stats[:n_boot])
+    alpha = (1 - level) / 2
+    low, high = np.quantile(stats, [alpha, 1 - alpha])
+    return Interval(float(v.mean()), float(low), float(high), int(v.size), counts if groups is not None else (),
+                    level, over if groups is not None else "values")
+
+
+def summarize(per_pair: dict, groups=None, **kwargs) -> dict[str, Interval]:
+    """:func:`bootstrap_ci` of every array in ``per_pair`` (e.g. :func:`utils.metrics.per_pair_quality`)."""
+    return {key: bootstrap_ci(values, groups, **kwargs) for key, values in per_pair.items()}
