@@ -83,3 +83,57 @@ def aes_decrypt_image(blob: bytes, key: bytes) -> np.ndarray:
     plain = aes_decrypt(blob[2 + size:], key, associated_data=header)  # authenticates the header too
     meta = json.loads(header)
     return np.frombuffer(plain, dtype=np.dtype(meta["dtype"])).reshape(meta["shape"]).copy()
+
+
+# ------------------------------------------------------------------------------------------------------
+# the cipher interface (utils.ciphers.base)
+# ------------------------------------------------------------------------------------------------------
+
+from .base import Cipher, check_batch, check_images  # noqa: E402
+
+#: The course's demonstration key: fixed so that notebooks repeat; make a real one with aes_key().
+DEMO_KEY = bytes(range(32))
+
+
+class AesGcmCipher(Cipher):
+    """AES-256-GCM on 8-bit images: each image is quantised to uint8 (what an 8-bit image file holds),
+    encrypted with a fresh random nonce, and returned as a row of bytes (header, nonce, ciphertext, tag).
+
+    Decryption is exact for 8-bit images and refuses any changed byte or wrong key (AESDecryptionError).
+    Because every encryption draws a new nonce, encrypting one image twice gives two unrelated ciphertexts.
+    """
+
+    name, kind, image_size = "aes_gcm", "classic", None
+
+    def __init__(self, key: bytes = DEMO_KEY):
+        _aesgcm(key)  # checks the key
+        self.key = bytes(key)
+
+    def encrypt(self, images) -> np.ndarray:
+        batch = check_images(images)
+        pixels = np.round(batch * 255.0).astype(np.uint8)
+        return np.stack([np.frombuffer(aes_encrypt_image(p, self.key), np.uint8) for p in pixels])
+
+    def decrypt(self, ciphertext) -> np.ndarray:
+        blobs = check_batch(ciphertext, "u", 2)
+        return np.stack([aes_decrypt_image(b.tobytes(), self.key) for b in blobs]).astype(np.float32) / 255.0
+
+    def _layout(self, blob: bytes) -> tuple[int, tuple[int, ...]]:
+        size = int.from_bytes(blob[:2], "big")
+        shape = tuple(json.loads(blob[2:2 + size])["shape"])
+        return 2 + size + _NONCE_BYTES, shape
+
+    def cipher_image(self, ciphertext) -> np.ndarray:
+        """The encrypted pixel bytes (without header, nonce and tag) laid out as the image was."""
+        blobs = check_batch(ciphertext, "u", 2)
+        start, shape = self._layout(blobs[0].tobytes())
+        count = int(np.prod(shape))
+        return np.stack([b[start:start + count].reshape(shape) for b in blobs])
+
+    def with_key(self, key) -> "AesGcmCipher":
+        return AesGcmCipher(key)
+
+
+def load(key: bytes = DEMO_KEY) -> AesGcmCipher:
+    """AES-256-GCM with the course's demonstration key (or ``key``)."""
+    return AesGcmCipher(key)

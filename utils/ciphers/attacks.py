@@ -1,0 +1,107 @@
+"""The attack every deterministic learned cipher invites: learn the decryption from known pairs.
+
+An attacker who holds k (plaintext, ciphertext) pairs -- earlier messages, or, where the encryption is
+public (notebook 08), as many pairs as they like -- trains a *substitute decoder*: a network from the
+ciphertext to the plaintext. Then they decrypt the test images, which they never saw. The recovered PSNR
+against k, from k = 0 (no pairs: the best guess is a constant grey at the mean of the attacker's own
+images), shows how much a key of millions of weights is worth.
+
+* :func:`attacker_images`: the attacker's plaintexts: patches of the train and validation sources, never
+  the test set.
+* :func:`train_substitute_decoder`: a ResNet generator (:func:`utils.layers.blocks.resnet_generator`) from
+  :meth:`Cipher.features` to the plaintext, trained with Adam on mean squared error.
+* :func:`known_plaintext_curve`: the whole experiment for a list of k, with intervals and timings.
+
+Classic attacks that need no network (recovering an XOR key stream from one pair, a linear map from
+enough pairs) belong to the cipher's own module and notebook.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..metrics import Interval
+from .evaluation import _quality, as_uint8
+
+__all__ = ["attacker_images", "train_substitute_decoder", "decode_with", "known_plaintext_curve", "format_curve"]
+
+
+def attacker_images(size: int, n: int, seed: int = 0, data="auto") -> np.ndarray:
+    """``n`` grey plaintexts of side ``size`` from the train and validation sources (never test), float32 (n, size, size)."""
+    from ..data import image_set
+
+    half = n // 2
+    train = image_set("train", size=size, n=n - half, seed=seed, data=data).images
+    val = image_set("val", size=size, n=max(half, 1), seed=seed + 1, data=data).images[:half]
+    out = np.concatenate([train, val]) if half else train
+    return out[np.random.default_rng(seed).permutation(len(out))]
+
+
+def train_substitute_decoder(features, plains, steps: int = 300, batch: int = 16, learning_rate: float = 2e-3,
+                             width: int = 16, blocks: int = 2, seed: int = 0, verbose: int = 0):
+    """Train a ResNet generator from ``features`` (N, h, w, c) to ``plains`` (N, H, W); returns the model.
+
+    The features' height and width must equal the plaintext's and be multiples of 4; ``steps`` batches of
+    ``min(batch, N)`` pairs are drawn (the pairs repeat when there are few).
+    """
+    import keras
+
+    from ..layers.blocks import resnet_generator
+
+    x = np.asarray(features, np.float32)
+    y = np.asarray(plains, np.float32)[..., None]
+    if x.ndim != 4 or x.shape[:3] != y.shape[:3]:
+        raise ValueError(f"features must be (N, H, W, C) matching plains (N, H, W); got {x.shape} and {y.shape[:3]}")
+    keras.utils.set_random_seed(seed)
+    model = resnet_generator(x.shape[-1], 1, width=width, blocks=blocks, size=x.shape[1], name="substitute_decoder")
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    size = min(batch, len(x))
+    repeats = int(np.ceil(steps * size / len(x)))
+    index = np.random.default_rng(seed).permutation(np.tile(np.arange(len(x)), repeats))[:steps * size]
+    model.fit(x[index], y[index], batch_size=size, epochs=1, shuffle=False, verbose=verbose)
+    return model
+
+
+def decode_with(model, features, batch: int = 64) -> np.ndarray:
+    """Plaintexts (N, H, W) in [0, 1] that a substitute decoder reads from ``features``."""
+    out = model.predict(np.asarray(features, np.float32), batch_size=batch, verbose=0)[..., 0]
+    return np.clip(out, 0.0, 1.0)
+
+
+def known_plaintext_curve(cipher, attacker_plains, test_set, ks=(0, 1, 4, 16, 64), steps: int = 300,
+                          **train_kwargs) -> dict[int, dict]:
+    """Recovered quality of the test images against the number k of known pairs.
+
+    For each k, the attacker encrypts (or is given the encryption of) their first k plaintexts, trains a
+    substitute decoder on those pairs and decrypts the test ciphertexts. Returns, per k, ``psnr``,
+    ``ssim``, ``mse`` (Intervals over the test sources) and ``seconds`` (training time).
+    """
+    images = test_set.images
+    target = as_uint8(images)
+    test_features = cipher.features(cipher.encrypt(images))
+    groups = getattr(test_set, "ids", None)
+    out = {}
+    for k in ks:
+        began = time.perf_counter()
+        if k == 0:
+            guess = np.full(images.shape, float(np.mean(attacker_plains)), np.float32)
+        else:
+            plains = attacker_plains[:k]
+            model = train_substitute_decoder(cipher.features(cipher.encrypt(plains)), plains, steps, **train_kwargs)
+            guess = decode_with(model, test_features)
+        result = _quality(target, as_uint8(guess), groups)
+        out[int(k)] = {**result, "seconds": time.perf_counter() - began}
+    return out
+
+
+def format_curve(curve: dict[int, dict]) -> str:
+    """A text table of :func:`known_plaintext_curve`: k, PSNR and SSIM with intervals, training seconds."""
+    lines = [f"{'k pairs':>8}{'PSNR (dB)':>22}{'SSIM':>22}{'seconds':>9}"]
+    for k, row in curve.items():
+        psnr, ssim = row["psnr"], row["ssim"]
+        lines.append(f"{k:>8}{psnr.format(1) if isinstance(psnr, Interval) else psnr:>22}"
+                     f"{ssim.format(3):>22}{row['seconds']:>9.1f}")
+    return "\n".join(lines)
+
