@@ -9,7 +9,14 @@ import sys
 
 import numpy as np
 
-__all__ = ["seed_everything", "machine_summary", "quiet_tensorflow"]
+__all__ = ["seed_everything", "machine_summary", "quiet_tensorflow", "keras_backend"]
+
+
+def keras_backend() -> str:
+    """The Keras backend this process uses: $KERAS_BACKEND, else Keras's configured one (tensorflow by default)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 def quiet_tensorflow() -> None:
@@ -21,7 +28,7 @@ def quiet_tensorflow() -> None:
     with file descriptor 2 sent to /dev/null; Python exceptions still surface.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules or keras_backend() != "tensorflow":
         return
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
@@ -37,7 +44,7 @@ def quiet_tensorflow() -> None:
 
 
 def seed_everything(seed: int, tensorflow: bool = True) -> np.random.Generator:
-    """Seed Python, NumPy and (if asked and installed) Keras/TensorFlow, and turn op determinism on.
+    """Seed Python, NumPy and (if asked) Keras, and turn TensorFlow's op determinism on when that is the backend.
 
     Returns a NumPy Generator seeded with ``seed`` for the notebook's own draws.
     """
@@ -47,10 +54,12 @@ def seed_everything(seed: int, tensorflow: bool = True) -> np.random.Generator:
     if tensorflow:
         quiet_tensorflow()
         import keras
-        import tensorflow as tf
 
         keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
     return np.random.default_rng(seed)
 
 
@@ -59,9 +68,9 @@ def machine_summary() -> str:
     from importlib import metadata
 
     parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPU cores"]
-    for package in ("numpy", "pydicom", "scikit-image", "tensorflow", "keras"):
+    for package in ("numpy", "pydicom", "scikit-image", "tensorflow", "jax", "keras"):
         try:
             parts.append(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
             pass
-    return ", ".join(parts)
+    return ", ".join(parts) + f", Keras backend {keras_backend()}"

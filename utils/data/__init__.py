@@ -20,13 +20,13 @@ from .datasets import (
     load_nifti,
 )
 from .corpus import SPLITS
-from .patches import EVAL_SEED, ImageSet, PairSet, image_set, pair_set, patch_set, split_names, square_image, to_channels
+from .patches import EVAL_SEED, ImageSet, PairSet, PatchSampler, image_set, pair_set, patch_set, split_names, square_image, to_channels
 from .sources import Source, corpus_source, dataset_sources, frames_of, sources
 
 __all__ = [
     "MODALITIES", "SAMPLES", "load_sample", "sample_names", "sample_path", "sample_table",
     "DATASETS", "DatasetNotFoundError", "dataset_files", "dataset_names", "dataset_root", "dataset_status",
     "images_or_samples", "iter_dataset", "load_dicom_series", "load_nifti",
-    "SPLITS", "EVAL_SEED", "PairSet", "pair_set", "ImageSet", "image_set", "patch_set", "split_names", "square_image",
+    "SPLITS", "EVAL_SEED", "PatchSampler", "PairSet", "pair_set", "ImageSet", "image_set", "patch_set", "split_names", "square_image",
     "to_channels", "Source", "corpus_source", "dataset_sources", "frames_of", "sources",
 ]

@@ -20,7 +20,7 @@ import numpy as np
 from .corpus import load_sample, sample_names
 from .sources import Source, corpus_source, frames_of, resized_frames, sources
 
-__all__ = ["EVAL_SEED", "split_names", "patch_set", "PairSet", "pair_set", "ImageSet", "image_set", "to_channels",
+__all__ = ["EVAL_SEED", "split_names", "patch_set", "PatchSampler", "PairSet", "pair_set", "ImageSet", "image_set", "to_channels",
            "square_image"]
 
 #: The seed of the evaluation sets' patch positions, shared by every notebook.
@@ -88,6 +88,29 @@ def patch_set(names, size: int, n: int, seed: int, channels: int = 3,
     for k, f, ry, rx, i in sorted(picks):  # one source at a time
         out[i] = _cut(resized_frames(items[k], shorter_side, size)[f], size, channels, ry, rx)
     return out
+
+
+class PatchSampler:
+    """Fresh random patches of a fixed set of sources, batch after batch (for training streams).
+
+    Holds every frame of every source, resized once (shorter side ``shorter_side``), and cuts new patches
+    on each call: a source uniformly, one of its frames uniformly, a position uniformly.
+    """
+
+    def __init__(self, names, size: int, channels: int = 3, shorter_side: int | None = 256):
+        self.sources = _as_sources(names)
+        if not self.sources:
+            raise ValueError("PatchSampler needs at least one source")
+        self.size, self.channels = int(size), int(channels)
+        self.stacks = [resized_frames(s, shorter_side, self.size) for s in self.sources]
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` patches, float32 (n, size, size, channels), drawn with ``rng``."""
+        out = np.empty((n, self.size, self.size, self.channels), np.float32)
+        for i in range(n):
+            stack = self.stacks[int(rng.integers(len(self.stacks)))]
+            out[i] = _cut(stack[int(rng.integers(len(stack)))], self.size, self.channels, rng.random(), rng.random())
+        return out
 
 
 @functools.lru_cache(maxsize=None)

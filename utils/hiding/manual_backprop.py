@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from .stego import StegoNet, run_steps
+from .stego import StegoNet
+from .tape import run_steps
 
 __all__ = ["Params", "params_of", "forward", "backward", "loss_and_grads", "ManualTrainer", "gradient_check",
            "dilation_lambda"]
