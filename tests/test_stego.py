@@ -1,13 +1,22 @@
-"""utils.hiding.stego and utils.hiding.manual_backprop: shapes, gradient flow, learning, the gradient check, pretrained model."""
+"""utils.hiding: the three hiders, the container channel, fit against the tape, hand-written
+back-propagation, weight transfer, the invertible hider's exactness, and the shipped models' cards."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from utils.hiding.manual_backprop import ManualTrainer, _flat, forward, gradient_check, loss_and_grads, params_of
+from utils.hiding.pretrained import available_pretrained, load_pretrained
+from utils.hiding.stego import (ContainerChannel, EfficientHider, InvertibleHider, StegoConfig, StegoNet, make_hider,
+                                reveal_network, stego_losses, transfer_weights)
+from utils.hiding.tape import make_train_step, run_steps, tape_gradients
+from utils.hiding.training import PatchStream, TrainingData, compile_hider, evaluate, fit_hider
 from utils.runtime import seed_everything
-from utils.hiding.stego import (StegoConfig, StegoNet, TrainingData, evaluate, load_pretrained, reveal_network,
-                         stego_losses, train, transfer_weights)
+
+SMALL = {"seed": StegoConfig("seed", 8, 2), "branched": StegoConfig("branched", 8, 2),
+         "efficient": StegoConfig("efficient", 8, 2, noise_std=0.0, quantize=True),
+         "invertible": StegoConfig("invertible", 8, 2, noise_std=0.0, quantize=True)}
 
 
 @pytest.fixture
@@ -17,17 +26,27 @@ def batch():
     return rng.random((2, 16, 16, 3)).astype(np.float32), rng.random((2, 16, 16, 3)).astype(np.float32)
 
 
-@pytest.mark.parametrize("variant, params", [("seed", 518_159), ("branched", None)])
-def test_shapes_and_parameter_count(batch, variant, params):
-    model = StegoNet(StegoConfig(variant=variant)).build_for(16)
+@pytest.mark.parametrize("variant", list(SMALL))
+def test_every_hider_has_the_same_outputs_and_user_view(batch, variant):
+    model = make_hider(SMALL[variant]).build_for(16)
     out = model(batch)
-    assert {k: tuple(v.shape) for k, v in out.items()} == {k: (2, 16, 16, 3) for k in ("prep", "container", "revealed")}
-    if params:
-        assert model.count_params() == params
-    else:
-        assert model.count_params() > 2.5 * 518_159
-    assert model.hide(*batch).shape == (2, 16, 16, 3)
-    assert 0 <= model.reveal(model.hide(*batch)).min()
+    assert {k: tuple(v.shape) for k, v in out.items()} == {"container": (2, 16, 16, 3), "revealed": (2, 16, 16, 3)}
+    container = model.hide(*batch)
+    assert container.shape == (2, 16, 16, 3) and 0 <= container.min() and container.max() <= 1
+    assert model.reveal(container).shape == (2, 16, 16, 3)
+    assert variant in model.describe()
+
+
+def test_baluja_parameter_count_is_the_seeds():
+    model = StegoNet(StegoConfig(variant="seed")).build_for(16)
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == 518_159
+    branched = StegoNet(StegoConfig(variant="branched")).build_for(16)
+    assert sum(int(np.prod(v.shape)) for v in branched.trainable_variables) > 2.5 * 518_159
+
+
+def test_efficient_hider_starts_as_the_identity_on_the_cover(batch):
+    model = EfficientHider(SMALL["efficient"]).build_for(16)
+    np.testing.assert_allclose(model.hide(*batch), batch[1], atol=1e-6)  # zero-initialised residual head
 
 
 def test_grey_secret_model(batch):
@@ -58,13 +77,73 @@ def test_container_noise_is_seeded_and_only_in_training(batch):
     assert not np.array_equal(a(batch, training=True)["revealed"], a(batch)["revealed"])
 
 
-def test_a_short_overfit_lowers_the_loss(batch):
+def test_channel_rounds_to_8_bits_forward_and_passes_gradients_straight_through():
+    channel = ContainerChannel(noise_std=0.0, quantize=True)
+    x = tf.constant(np.random.default_rng(0).uniform(-0.1, 1.1, (1, 4, 4, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = channel(x, training=True)
+        loss = tf.reduce_sum(y)
+    stored = np.round(np.clip(x.numpy(), 0, 1) * 255) / 255
+    np.testing.assert_allclose(y.numpy(), stored, atol=1e-6)
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), 1.0)  # the rounding is the identity backwards
+    np.testing.assert_array_equal(channel(x, training=False).numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("variant", ["seed", "efficient", "invertible"])
+def test_fit_applies_the_gradients_of_the_tape(batch, variant):
+    """One fit step with plain SGD moves every weight by -lr x the tape's gradient: the two paths agree."""
+    config = StegoConfig(**{**SMALL[variant].__dict__, "noise_std": 0.0, "quantize": variant != "seed"})
     seed_everything(0)
-    model = StegoNet(StegoConfig()).build_for(16)
+    model = make_hider(config).build_for(16)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    _, grads = tape_gradients(model, *batch, beta=0.75)
+    lr = 0.1
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss={"container": "mse", "revealed": "mse"},
+                  loss_weights={"container": 1.0, "revealed": 0.75}, jit_compile=False)
+    model.fit(batch, {"container": batch[1], "revealed": batch[0]}, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    for v, b, g in zip(model.trainable_variables, before, grads):
+        np.testing.assert_allclose(v.numpy(), b - lr * g.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_learns_on_a_tiny_problem_and_keeps_the_best_weights(batch):
+    seed_everything(0)
+    model = make_hider(SMALL["efficient"]).build_for(16)
+    secrets, covers = np.repeat(batch[0], 4, 0), np.repeat(batch[1], 4, 0)
+    stream = PatchStream(secrets, covers, batch=4, steps=10, seed=0, augment=None)
+    from utils.data import PairSet
+
+    val = PairSet(batch[0], batch[1], np.array(["a", "b"]), np.array(["c", "d"]), np.zeros(2, int),
+                  np.array(["ct", "ct"]), "val", "two pairs")
+    history = fit_hider(model, stream, 60, val, learning_rate=3e-3, eval_every=20, verbose=False)
+    first, best = history["curve"][0], max(history["curve"], key=lambda e: e["cover_psnr"] + e["secret_psnr"])
+    assert best["secret_psnr"] > first["secret_psnr"] and history["best_step"] == best["step"]
+    assert history["steps"] == 60 and history["pairs_per_second"] > 0 and len(history["frames"]) == 3
+    assert np.mean([e["secret"] for e in history["losses"][-5:]]) < np.mean([e["secret"] for e in history["losses"][:5]])
+
+
+def test_tape_step_loop_lowers_the_loss(batch):
+    seed_everything(0)
+    model = StegoNet(StegoConfig("seed", 8, 2)).build_for(16)
     data = TrainingData(np.repeat(batch[0], 4, 0), np.repeat(batch[1], 4, 0))
-    history = train(model, data, steps=40, batch=4, progress=False)
+    history = run_steps(make_train_step(model, keras.optimizers.Adam(1e-3)), data, steps=40, batch=4, progress=False)
     assert np.mean(history["total"][-5:]) < 0.5 * np.mean(history["total"][:5])
     assert history["images_per_second"] > 0
+
+
+def test_invertible_hider_is_exact_when_nothing_is_lost(batch):
+    """Revealing runs the coupling blocks backwards: with the lost part kept, the secret returns exactly."""
+    model = InvertibleHider(SMALL["invertible"]).build_for(16)
+    rng = np.random.default_rng(1)
+    for w in model.weights:  # random weights: exactness must not depend on training
+        if w.trainable:
+            w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    from utils.layers.wavelets import haar, inverse_haar
+
+    y1, y2 = model.forward_bands(*batch)
+    _, secret_bands = model.couplings((y1, y2), reverse=True)
+    np.testing.assert_allclose(np.asarray(inverse_haar(secret_bands)), batch[0], atol=1e-5)
+    assert float(np.abs(np.asarray(y2)).max()) > 1e-3  # something is lost when y2 is dropped
 
 
 def test_hand_written_gradients_match_the_tape_in_float64():
@@ -75,7 +154,8 @@ def test_hand_written_gradients_match_the_tape_in_float64():
 def test_manual_forward_is_the_keras_model(batch):
     model = StegoNet(StegoConfig()).build_for(16)
     manual, _ = forward(params_of(model), *batch)
-    keras_out = model(batch)
+    keras_out = {**model(batch), "prep": model.prep(batch[0])}
+    assert set(manual) == {"prep", "container", "revealed"}
     for key in manual:
         np.testing.assert_allclose(manual[key], keras_out[key], atol=1e-6)
 
@@ -116,23 +196,24 @@ def test_bad_inputs_are_refused():
         model.reveal(good + 2)
     with pytest.raises(ValueError, match="variant"):
         StegoConfig(variant="huge")
-    with pytest.raises(FileNotFoundError, match="no pretrained model 'nope'"):
+    with pytest.raises(FileNotFoundError, match="no pretrained hider 'nope'"):
         load_pretrained("nope")
 
 
-@pytest.mark.parametrize("name", ["stego_natural_64", "stego_medical_grey_64"])
-def test_pretrained_model_matches_its_card(name):
-    from utils.data import heldout_pairs
+@pytest.mark.parametrize("name", available_pretrained())
+def test_shipped_hider_matches_its_card_on_the_test_pairs(name):
+    from utils.data import pair_set
 
     model = load_pretrained(name)
     card = model.card
-    for key in ("command", "date", "machine", "image_size", "steps", "wall_time_minutes", "heldout_metrics"):
-        assert key in card
-    pairs = heldout_pairs(size=card["image_size"], n=16, secrets=card.get("secrets", "natural"),
-                          channels=card["config"]["secret_channels"])
-    result = evaluate(model, *pairs)
+    for key in ("command", "date", "machine", "backend", "image_size", "steps", "wall_time_minutes",
+                "pairs_per_second", "curve", "test"):
+        assert key in card, key
+    test = pair_set("test", card["secrets"], card["image_size"], channels=card["config"]["secret_channels"])
+    assert test.description == card["test"]["description"]
+    result = evaluate(model, test, intervals=False)["means"]
     for key in ("cover_psnr", "secret_psnr"):
-        assert result[key] == pytest.approx(card["heldout_metrics"][key], abs=0.05)
+        assert result[key] == pytest.approx(card["test"]["rows"]["this model"][key]["mean"], abs=0.05)
 
 
 def test_transfer_weights_turns_a_colour_model_into_the_same_grey_function(batch):
@@ -150,6 +231,20 @@ def test_transfer_weights_turns_a_colour_model_into_the_same_grey_function(batch
     np.testing.assert_allclose(back.hide(np.repeat(secret, 3, -1), batch[1]), container, atol=1e-5)
     with pytest.raises(ValueError, match="same variant"):
         transfer_weights(colour, StegoNet(StegoConfig(variant="branched")).build_for(16))
+
+
+def test_transfer_weights_for_the_efficient_hider(batch):
+    seed_everything(0)
+    colour = EfficientHider(StegoConfig("efficient", 8, 2, secret_channels=3)).build_for(16)
+    rng = np.random.default_rng(2)
+    for w in colour.trainable_variables:
+        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    grey = transfer_weights(colour, EfficientHider(StegoConfig("efficient", 8, 2, secret_channels=1)).build_for(16))
+    secret = batch[0][..., :1]
+    container = colour.hide(np.repeat(secret, 3, -1), batch[1])
+    np.testing.assert_allclose(grey.hide(secret, batch[1]), container, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(grey.decode(container)),
+                               np.asarray(colour.decode(container)).mean(-1, keepdims=True), atol=1e-5)
 
 
 def test_reveal_network_has_the_models_reveal_architecture():

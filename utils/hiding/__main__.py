@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                    "Baluja's network (whose default, as in the seed, is Gaussian noise only)")
     p.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0: flips and turns only)")
     p.add_argument("--init", default=None, help="start from this pretrained hider (see transfer_weights)")
+    p.add_argument("--init-weights", type=Path, default=None,
+                   help="start from a .weights.h5 file of the same configuration (e.g. an earlier model of the course)")
+    p.add_argument("--init-note", default=None, help="where --init-weights came from, for the model card")
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--npz", type=Path, default=None, help="train from exported patches instead of the corpus")
@@ -82,6 +85,8 @@ def main(argv=None) -> int:
     model = make_hider(config).build_for(args.size)
     if args.init:
         transfer_weights(load_pretrained(args.init), model)
+    if args.init_weights:
+        model.load_weights(str(args.init_weights))
     if args.npz:
         data = np.load(args.npz)
         stream = PatchStream(data["train_secrets"], data["train_covers"], args.batch, 1000, args.seed, args.augment)
@@ -104,7 +109,7 @@ def main(argv=None) -> int:
             "backend": keras_backend(), "platform": platform.platform(), "image_size": args.size,
             "steps": history["steps"], "planned_steps": args.steps, "batch": args.batch, "augment": args.augment,
             "learning_rate": args.lr, "lr_schedule": "2 % linear warm-up, cosine decay to 5 %", "beta": args.beta,
-            "secrets": args.secrets, "init": args.init, "data": data_text, "validation": val.description,
+            "secrets": args.secrets, "init": args.init or args.init_note, "data": data_text, "validation": val.description,
             "wall_time_minutes": round(history["seconds"] / 60, 1),
             "train_minutes": round(history["train_seconds"] / 60, 1),
             "pairs_per_second": round(history["pairs_per_second"] or 0.0, 2), "best_step": history["best_step"],
