@@ -53,3 +53,22 @@ def test_stored_outputs_are_complete_and_clean(path):
         assert '"output_type": "error"' not in text
         assert not re.search(r"/(root|tmp|home|work)/", text), "outputs must not show machine paths"
     assert path.stat().st_size < 3_000_000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_worked_solution_right_after_it(path):
+    """Exercises are markdown cells '### Exercise N'; each is followed by its solution, a code cell tagged
+    'solution' whose first line is the Colab form title '#@title Solution to exercise N', hidden in JupyterLab."""
+    cells = _cells(path)
+    start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "## Exercises" in _source(c))
+    exercises = [i for i, c in enumerate(cells) if i > start and c["cell_type"] == "markdown"
+                 and re.match(r"### Exercise \d+", _source(c))]
+    assert exercises, "the Exercises section has no '### Exercise N' cells"
+    for number, i in enumerate(exercises, 1):
+        assert _source(cells[i]).startswith(f"### Exercise {number} "), f"exercise {number} is numbered out of order"
+        solution = cells[i + 1]
+        assert solution["cell_type"] == "code", f"exercise {number}: no solution cell after it"
+        assert _source(solution).startswith(f"#@title Solution to exercise {number}"), f"exercise {number}"
+        meta = solution["metadata"]
+        assert "solution" in meta.get("tags", []) and meta.get("jupyter", {}).get("source_hidden") is True
+        assert solution["outputs"], f"exercise {number}: the solution's outputs are not stored (it must run)"

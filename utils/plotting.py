@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["notebook_style", "show_grid", "stego_grid", "to_uint8", "save_gif"]
+__all__ = ["notebook_style", "show_grid", "stego_grid", "to_uint8", "save_gif", "labelled_frames"]
 
 
 def notebook_style(dpi: int = 72, fmt: str = "jpeg") -> None:
@@ -60,25 +60,53 @@ def show_grid(images, titles=None, ncols: int | None = None, size: float = 2.4, 
     return fig
 
 
-def stego_grid(secret, cover, prep, container, revealed, indices, amplify: float = 10.0, suptitle: str | None = None):
+def stego_grid(secret, cover, prep, container, revealed, indices, amplify: float = 10.0, suptitle: str | None = None,
+               row_labels=None):
     """The seed's figure, one row per pair: secret, cover, prep output, container, revealed, residual.
 
-    All arrays are float batches (N, H, W, C) in [0, 1] (prep may be any range: it is rescaled per image).
-    The residual ``|container - cover|`` is multiplied by ``amplify``; the revealed panel's title gives
-    its PSNR against the secret.
+    All arrays are float batches (N, H, W, C) in [0, 1] (prep may be any range: it is rescaled per image;
+    ``prep=None`` for hiders without a prep network leaves that column out). The residual
+    ``|container - cover|`` is multiplied by ``amplify``; the revealed panel's title gives its PSNR against
+    the secret; ``row_labels`` (one per index) go in front of each row's secret title.
     """
     from .metrics import psnr
 
     images, titles = [], []
-    for i in indices:
-        p = np.asarray(prep[i], dtype=np.float64)
-        p = (p - p.min()) / max(p.max() - p.min(), 1e-6)
+    for row, i in enumerate(indices):
         residual = np.clip(np.abs(container[i] - cover[i]) * amplify, 0, 1)
         quality = psnr(np.asarray(secret[i], np.float64), np.asarray(revealed[i], np.float64), data_range=1.0)
-        images += [secret[i], cover[i], p, container[i], revealed[i], residual]
-        titles += ["secret", "cover", "prep (rescaled)", "container", f"revealed {quality:.1f} dB",
-                   f"|c'-c| x{amplify:g}"]
-    return show_grid(images, titles, ncols=6, size=1.8, suptitle=suptitle)
+        label = f"{row_labels[row]}: secret" if row_labels is not None else "secret"
+        images += [secret[i], cover[i]]
+        titles += [label, "cover"]
+        if prep is not None:
+            p = np.asarray(prep[i], dtype=np.float64)
+            images.append((p - p.min()) / max(p.max() - p.min(), 1e-6))
+            titles.append("prep (rescaled)")
+        images += [container[i], revealed[i], residual]
+        titles += ["container", f"revealed {quality:.1f} dB", f"|c'-c| x{amplify:g}"]
+    return show_grid(images, titles, ncols=6 if prep is not None else 5, size=1.8, suptitle=suptitle)
+
+
+def labelled_frames(frames, column_labels, frame_labels, scale: int = 3) -> np.ndarray:
+    """Frames (F, H, W, 3) in [0, 1] made of equal-width panels side by side, enlarged ``scale`` times
+    (nearest neighbour, so pixels stay sharp), with a header row naming each panel and a caption per frame
+    (e.g. "step 300: secret 24.1 dB"). Returns float frames ready for :func:`save_gif`."""
+    from PIL import Image, ImageDraw
+
+    frames = np.asarray(frames, dtype=np.float64)
+    n, h, w = frames.shape[:3]
+    panels = len(column_labels)
+    out = []
+    for frame, caption in zip(frames, frame_labels):
+        big = np.kron(to_uint8(frame), np.ones((scale, scale, 1), np.uint8))
+        canvas = Image.new("RGB", (w * scale, h * scale + 30), (255, 255, 255))
+        canvas.paste(Image.fromarray(big), (0, 16))
+        draw = ImageDraw.Draw(canvas)
+        for k, label in enumerate(column_labels):
+            draw.text((k * w * scale // panels + 3, 2), str(label), fill=(0, 0, 0))
+        draw.text((3, h * scale + 17), str(caption), fill=(0, 0, 0))
+        out.append(np.asarray(canvas, dtype=np.float64) / 255.0)
+    return np.stack(out)
 
 
 def save_gif(frames, path, fps: float = 10.0, max_side: int | None = 256) -> Path:

@@ -189,6 +189,8 @@ class ValidationMonitor(keras.callbacks.Callback):
         checkpoint: a ``.weights.h5`` path to write the best weights to, or None.
         time_limit: seconds of training after which to stop (the time budget of an ablation), or None.
         verbose: print one line per evaluation.
+        clock: ``"wall"`` (time_limit in seconds of the training steps) or ``"cpu"`` (in CPU seconds used by
+            this process, all threads: a fair budget on a machine shared with other work).
 
     The score is the mean of the cover and secret PSNR; the weights of the best score are restored when
     training ends (``best_step`` says which). ``train_seconds`` times the training steps only (not the
@@ -196,8 +198,11 @@ class ValidationMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, pairs, every: int = 100, total_steps: int | None = None, checkpoint=None,
-                 time_limit: float | None = None, verbose: bool = True, frames: bool = True):
+                 time_limit: float | None = None, verbose: bool = True, frames: bool = True, clock: str = "wall"):
         super().__init__()
+        if clock not in ("wall", "cpu"):
+            raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+        self.clock, self.cpu_seconds, self._cpu_began = clock, 0.0, None
         self.pairs, self.every, self.total = pairs, max(1, int(every)), total_steps
         self.checkpoint, self.time_limit, self.verbose, self.keep_frames = checkpoint, time_limit, verbose, frames
         self.curve, self.frames, self.losses = [], [], []
@@ -205,18 +210,20 @@ class ValidationMonitor(keras.callbacks.Callback):
         self._began = None
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._began = time.perf_counter()
+        self._began, self._cpu_began = time.perf_counter(), time.process_time()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.step > 0:  # the first step traces and compiles; leave it out of the throughput
             self.train_seconds += time.perf_counter() - self._began
+            self.cpu_seconds += time.process_time() - self._cpu_began
         self.step += 1
         logs = logs or {}
         self.losses.append({"step": self.step, "cover": float(logs.get("container_loss", np.nan)),
                             "secret": float(logs.get("revealed_loss", np.nan))})
         if self.step % self.every == 0:
             self.measure()
-        if self.time_limit is not None and self.train_seconds >= self.time_limit:
+        spent = self.train_seconds if self.clock == "wall" else self.cpu_seconds
+        if self.time_limit is not None and spent >= self.time_limit:
             self.model.stop_training = True
 
     def measure(self):
@@ -225,7 +232,8 @@ class ValidationMonitor(keras.callbacks.Callback):
         secrets, covers = self.pairs.secrets, self.pairs.covers
         result = quick_quality(self.model, secrets, covers)
         score = (result["cover_psnr"] + result["secret_psnr"]) / 2
-        self.curve.append({"step": self.step, "train_seconds": round(self.train_seconds, 1), **result})
+        self.curve.append({"step": self.step, "train_seconds": round(self.train_seconds, 1),
+                           "cpu_seconds": round(self.cpu_seconds, 1), **result})
         if score > self.best_score:
             self.best_score, self.best_step = score, self.step
             self.best_weights = [np.array(w) for w in self.model.get_weights()]
@@ -249,22 +257,24 @@ class ValidationMonitor(keras.callbacks.Callback):
 
 def fit_hider(model: Hider, stream: PatchStream, steps: int, val_pairs, learning_rate: float = 1e-3,
               beta: float = 1.0, eval_every: int | None = None, checkpoint=None, time_limit: float | None = None,
-              verbose: bool = True, schedule: bool = True, jit_compile="auto") -> dict:
+              verbose: bool = True, schedule: bool = True, jit_compile="auto", clock: str = "wall") -> dict:
     """Compile and ``fit`` for ``steps`` batches (or until ``time_limit`` seconds of training).
 
     Returns the history: ``curve`` (validation per evaluation), ``losses`` (per step), ``frames``,
-    ``best_step``, ``steps`` done, ``seconds`` (wall), ``train_seconds`` and ``pairs_per_second``.
+    ``best_step``, ``steps`` done, ``seconds`` (wall), ``train_seconds``, ``cpu_seconds`` and
+    ``pairs_per_second``. ``clock`` says how ``time_limit`` is counted (see :class:`ValidationMonitor`).
     """
     compile_hider(model, learning_rate, beta, steps if schedule else None, jit_compile)
     stream.steps = max(1, min(stream.steps, steps))
     epochs = int(np.ceil(steps / stream.steps))
-    monitor = ValidationMonitor(val_pairs, eval_every or max(1, steps // 20), steps, checkpoint, time_limit, verbose)
+    monitor = ValidationMonitor(val_pairs, eval_every or max(1, steps // 20), steps, checkpoint, time_limit, verbose,
+                                clock=clock)
     began = time.perf_counter()
     model.fit(stream, epochs=epochs, steps_per_epoch=stream.steps, verbose=0, callbacks=[monitor])
     done = monitor.step
     return {"curve": monitor.curve, "losses": monitor.losses, "frames": monitor.frames, "best_step": monitor.best_step,
             "steps": done, "batch": stream.batch, "seconds": time.perf_counter() - began,
-            "train_seconds": monitor.train_seconds,
+            "train_seconds": monitor.train_seconds, "cpu_seconds": monitor.cpu_seconds,
             "pairs_per_second": (done - 1) * stream.batch / monitor.train_seconds if monitor.train_seconds else None,
             "learning_rate": learning_rate, "beta": beta}
 
