@@ -27,9 +27,35 @@ quiet_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from .stego import StegoConfig, StegoNet, reveal_network, transfer_weights  # noqa: E402
+from .stego import EfficientHider, StegoConfig, StegoNet, reveal_network, transfer_weights  # noqa: E402
 
-__all__ = ["train_substitute_reveal", "reveal_with"]
+__all__ = ["train_substitute_reveal", "reveal_with", "substitute_network"]
+
+
+class RevealHalf(keras.Model):
+    """The reveal half of an efficient hider as a stand-alone network (its hide half is never used)."""
+
+    def __init__(self, hider: EfficientHider, **kwargs):
+        super().__init__(**kwargs)
+        self.hider = hider
+
+    def call(self, containers, training=False):
+        return self.hider.decode(containers)
+
+
+def substitute_network(config: StegoConfig, size: int):
+    """A fresh reveal network of ``config``'s design: Baluja's reveal stack (``"seed"`` / ``"branched"``) or
+    the efficient hider's Haar-domain residual reveal network (``"efficient"``). Returns (network, its
+    trainable variables)."""
+    if config.variant == "efficient":
+        hider = EfficientHider(config).build_for(size)
+        net = RevealHalf(hider)
+        net(np.zeros((1, size, size, 3), np.float32))
+        return net, hider.networks["reveal"]
+    if config.variant in ("seed", "branched"):
+        net = reveal_network(config, size)
+        return net, net.trainable_variables
+    raise ValueError(f"a substitute reveal network is Baluja's or the efficient design, not {config.variant!r}")
 
 
 def _random_crops(rng, images: list[np.ndarray], size: int) -> list[np.ndarray]:
@@ -54,7 +80,9 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
         crop: if given, each pair is randomly cropped to ``crop`` x ``crop`` at every step (cheaper steps
             and more variety from few pairs); the network is fully convolutional, so it still reads whole
             containers afterwards.
-        config: architecture of the substitute (default: the seed's reveal network, channels from ``secrets``).
+        config: architecture of the substitute (default: the seed's reveal network, channels from ``secrets``;
+            ``StegoConfig("efficient", ...)`` gives the efficient hider's reveal network, a stronger generic
+            decoder an attacker may prefer whatever the hider's design).
         init_from: a trained model whose reveal network the attacker starts from instead of random weights
             (a public model; converted to the secrets' channel count by :func:`utils.hiding.stego.transfer_weights`).
 
@@ -71,8 +99,10 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
         raise ValueError(f"crop={crop} is larger than the images ({secrets.shape[1]}x{secrets.shape[2]})")
     keras.utils.set_random_seed(seed)
     config = config or StegoConfig(secret_channels=secrets.shape[-1], seed=seed)
-    net = reveal_network(config, crop or secrets.shape[1])
+    net, variables = substitute_network(config, crop or secrets.shape[1])
     if init_from is not None:
+        if config.variant not in ("seed", "branched"):
+            raise ValueError("init_from (a public model's reveal network) is for Baluja's design")
         start = transfer_weights(init_from, StegoNet(config).build_for(crop or secrets.shape[1]))
         for layer, source in zip(net.layers, start.reveal_layers):
             layer.set_weights(source.get_weights())
@@ -82,8 +112,8 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
     def step(s, c):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(net(c, training=True) - s))
-        grads = tape.gradient(loss, net.trainable_variables)
-        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
         return loss
 
     rng = np.random.default_rng(seed)

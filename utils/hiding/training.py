@@ -77,12 +77,15 @@ class PatchStream(keras.utils.PyDataset):
         steps: batches per epoch (``len(stream)``).
         seed: the stream is a function of (seed, epoch, batch index): the same on every run.
         augment: strength of :func:`augment` (0 turns jitter off but keeps flips and turns; None: none at all).
+        replicate: give grey secrets to the model as three equal channels (a colour model fed grey images).
     """
 
-    def __init__(self, secrets, covers, batch: int = 16, steps: int = 100, seed: int = 0, augment: float | None = 1.0):
+    def __init__(self, secrets, covers, batch: int = 16, steps: int = 100, seed: int = 0, augment: float | None = 1.0,
+                 replicate: bool = False):
         super().__init__(workers=1, use_multiprocessing=False)
         self.secrets, self.covers = secrets, covers
         self.batch, self.steps, self.seed, self.strength = int(batch), int(steps), int(seed), augment
+        self.replicate = bool(replicate)
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -99,6 +102,8 @@ class PatchStream(keras.utils.PyDataset):
         s, c = self._draw(self.secrets, rng, self.batch), self._draw(self.covers, rng, self.batch)
         if self.strength is not None:
             s, c = augment(s, rng, self.strength), augment(c, rng, self.strength)
+        if self.replicate and s.shape[-1] == 1:
+            s = np.repeat(s, 3, axis=-1)
         return s, c
 
     def __getitem__(self, index):
