@@ -104,3 +104,39 @@ def test_substitute_can_start_from_a_public_model():
     np.testing.assert_allclose(reveal_with(net, containers), expected, atol=1e-5)
     fresh, _ = train_substitute_reveal(secrets, containers, steps=0, config=small)
     assert not np.allclose(reveal_with(fresh, containers), expected, atol=1e-3)
+
+
+def test_detection_report_counts_hits_and_false_alarms():
+    from utils.hiding.steganalysis import detection_report
+
+    report = detection_report([0.1, 0.2, 0.3, 0.9], [0.8, 0.95, 0.4, 0.7], threshold=0.5)
+    assert report["detection_rate"] == 0.75 and report["false_alarm_rate"] == 0.25
+    assert report["balanced_accuracy"] == 0.75 and 0.5 < report["auc"] <= 1.0
+    flipped = detection_report([0.1, 0.2, 0.3, 0.9], [0.8, 0.95, 0.4, 0.7], threshold=0.5, sign=-1)
+    assert flipped["auc"] == pytest.approx(1 - report["auc"])
+
+
+def test_mutual_information_sees_dependence_that_correlation_misses():
+    from utils.hiding.steganalysis import mutual_information
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=20000)
+    y = x ** 2 + 0.1 * rng.normal(size=x.size)  # dependent, yet uncorrelated
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.05
+    assert mutual_information(x, y) > 1.0
+    assert mutual_information(x, rng.permutation(y)) < 0.05
+    with pytest.raises(ValueError, match="paired"):
+        mutual_information(x, y[:10])
+
+
+def test_efficient_substitute_learns_a_channel_copy():
+    from utils.hiding.attacks import reveal_with, train_substitute_reveal
+    from utils.hiding.stego import StegoConfig
+
+    rng = np.random.default_rng(0)
+    containers = rng.random((16, 32, 32, 3)).astype(np.float32)
+    secrets = containers[..., 1:2].copy()
+    net, history = train_substitute_reveal(secrets, containers, steps=60, learning_rate=3e-3,
+                                           config=StegoConfig("efficient", 16, 2, secret_channels=1))
+    assert history["loss"][-1] < 0.2 * history["loss"][0]
+    assert np.abs(reveal_with(net, containers) - secrets).mean() < 0.25

@@ -23,8 +23,8 @@ import numpy as np
 
 from ..runtime import quiet_tensorflow
 
-__all__ = ["chi_square_attack", "noise_level", "fit_threshold", "threshold_accuracy", "KV_KERNEL",
-           "make_detector", "train_detector", "detector_scores"]
+__all__ = ["chi_square_attack", "noise_level", "fit_threshold", "threshold_accuracy", "detection_report",
+           "mutual_information", "KV_KERNEL", "make_detector", "train_detector", "detector_scores"]
 
 #: The 5x5 "KV" high-pass kernel of the spatial rich model (Fridrich and Kodovsky 2012), divided by 12.
 KV_KERNEL = np.array([[-1, 2, -2, 2, -1],
@@ -110,6 +110,47 @@ def threshold_accuracy(negatives, positives, threshold: float, sign: int = 1) ->
     """Balanced accuracy of the rule ``sign * score > sign * threshold`` -> positive."""
     neg, pos = np.asarray(negatives, np.float64), np.asarray(positives, np.float64)
     return float(0.5 * np.mean(sign * neg <= sign * threshold) + 0.5 * np.mean(sign * pos > sign * threshold))
+
+
+def detection_report(negatives, positives, threshold: float, sign: int = 1) -> dict:
+    """What a detection rule does on covers (negatives) and containers (positives).
+
+    Returns ``detection_rate`` (containers called containers: the true-positive rate),
+    ``false_alarm_rate`` (covers called containers), ``balanced_accuracy`` (the mean of the detection
+    rate and the covers' correct-rejection rate: 0.5 is chance whatever the class balance), and ``auc``
+    (the probability that a random container scores higher than a random cover, in the rule's direction:
+    0.5 is chance, and below 0.5 the rule points the wrong way).
+    """
+    neg, pos = sign * np.asarray(negatives, np.float64).ravel(), sign * np.asarray(positives, np.float64).ravel()
+    t = sign * threshold
+    detection, false_alarm = float(np.mean(pos > t)), float(np.mean(neg > t))
+    auc = float(np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :]))
+    return {"detection_rate": detection, "false_alarm_rate": false_alarm,
+            "balanced_accuracy": 0.5 * detection + 0.5 * (1 - false_alarm), "auc": auc}
+
+
+def mutual_information(x, y, bins: int = 16) -> float:
+    """Plug-in estimate of the mutual information (bits) between two arrays of paired values.
+
+    Each array is cut into ``bins`` equal-count bins (quantiles), so the estimate does not depend on the
+    scale; it is biased upwards for few samples, so compare it with the same estimate on shuffled pairs.
+    Unlike a correlation, it is zero only for independent variables and sees any dependence, not just a
+    linear one.
+    """
+    x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
+    if x.shape != y.shape or x.size < bins:
+        raise ValueError(f"x and y must be paired values, at least {bins} of them; got {x.size} and {y.size}")
+
+    def codes(v):
+        edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)[1:-1]))
+        return np.searchsorted(edges, v, side="right")
+
+    joint = np.zeros((bins, bins))
+    np.add.at(joint, (codes(x), codes(y)), 1.0)
+    joint /= joint.sum()
+    px, py = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
+    nz = joint > 0
+    return float((joint[nz] * np.log2(joint[nz] / (px @ py)[nz])).sum())
 
 
 def make_detector(seed: int = 0):
