@@ -133,6 +133,10 @@ class AesGcmCipher(Cipher):
     def with_key(self, key) -> "AesGcmCipher":
         return AesGcmCipher(key)
 
+    def other_key(self) -> "AesGcmCipher":
+        """The key with every byte plus one (mod 256): a neighbouring key."""
+        return AesGcmCipher(bytes((b + 1) % 256 for b in self.key))
+
 
 def load(key: bytes = DEMO_KEY) -> AesGcmCipher:
     """AES-256-GCM with the course's demonstration key (or ``key``)."""

@@ -16,7 +16,14 @@ and, for the measurements of notebooks 05-09:
 * ``stored_bytes(ciphertext)``: the bytes one image's ciphertext takes as it would be stored or sent;
 * ``features(ciphertext)``: the ciphertext as float32 (N, h, w, c), what an attacker's network reads;
 * ``with_key(key)``: the same cipher under another key (for key sensitivity); a learned cipher's key is
-  its weights, so its ``with_key`` takes another trained model.
+  its weights, so its ``with_key`` takes another trained model;
+* ``other_key()``: the same cipher under a different key of its own choosing (a neighbouring key for a
+  classic cipher, a model trained from another seed for a learned one): what the benchmark's
+  key-sensitivity test decrypts with;
+* ``dedicated_attack(known_plains, test_ciphertext)``: the classic break the design invites, when there is
+  one (recovering an XOR key stream, inverting a linear map), given known plaintexts: the attacker's
+  recovered test plaintexts, or None where only the generic substitute decoder of
+  :mod:`utils.ciphers.attacks` applies.
 
 Wrong shapes, dtypes or ranges get a clear error (:func:`check_images`, :func:`check_batch`).
 """
@@ -110,6 +117,15 @@ class Cipher(ABC):
     def with_key(self, key) -> "Cipher":
         """This cipher under another key."""
         raise NotImplementedError(f"{self.name} has no with_key")
+
+    def other_key(self) -> "Cipher":
+        """This cipher under a different key of its own choosing (for the key-sensitivity test)."""
+        raise NotImplementedError(f"{self.name} has no other_key")
+
+    def dedicated_attack(self, known_plains, test_ciphertext):
+        """The attack this design invites with ``len(known_plains)`` known pairs (encrypted here by the
+        attacker's oracle or taken from traffic): recovered test plaintexts (N, H, W), or None if none applies."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} ({self.kind}, image_size={self.image_size})>"
