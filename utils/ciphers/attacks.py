@@ -40,11 +40,12 @@ def attacker_images(size: int, n: int, seed: int = 0, data="auto") -> np.ndarray
 
 
 def train_substitute_decoder(features, plains, steps: int = 300, batch: int = 16, learning_rate: float = 2e-3,
-                             width: int = 16, blocks: int = 2, seed: int = 0, verbose: int = 0):
+                             width: int = 16, blocks: int = 2, seed: int = 0, verbose: int = 0, norm: bool = True):
     """Train a ResNet generator from ``features`` (N, h, w, c) to ``plains`` (N, H, W); returns the model.
 
     The features' height and width must equal the plaintext's and be multiples of 4; ``steps`` batches of
-    ``min(batch, N)`` pairs are drawn (the pairs repeat when there are few).
+    ``min(batch, N)`` pairs are drawn (the pairs repeat when there are few). ``norm``: instance
+    normalisation in the generator (see :func:`utils.layers.blocks.resnet_generator`).
     """
     import keras
 
@@ -55,7 +56,8 @@ def train_substitute_decoder(features, plains, steps: int = 300, batch: int = 16
     if x.ndim != 4 or x.shape[:3] != y.shape[:3]:
         raise ValueError(f"features must be (N, H, W, C) matching plains (N, H, W); got {x.shape} and {y.shape[:3]}")
     keras.utils.set_random_seed(seed)
-    model = resnet_generator(x.shape[-1], 1, width=width, blocks=blocks, size=x.shape[1], name="substitute_decoder")
+    model = resnet_generator(x.shape[-1], 1, width=width, blocks=blocks, size=x.shape[1], name="substitute_decoder",
+                             norm=norm)
     model.compile(keras.optimizers.Adam(learning_rate), "mse")
     size = min(batch, len(x))
     repeats = int(np.ceil(steps * size / len(x)))

@@ -46,23 +46,29 @@ def instance_norm(channels: int, name: str | None = None) -> layers.Layer:
 
 
 def resnet_generator(channels_in: int = 1, channels_out: int = 1, width: int = 32, blocks: int = 3,
-                     size: int | None = None, output: str = "sigmoid", name: str = "generator") -> keras.Model:
+                     size: int | None = None, output: str = "sigmoid", name: str = "generator",
+                     norm: bool = True) -> keras.Model:
     """A Cycle-GAN ResNet generator (``width``, ``2 width``, ``4 width`` channels; ``blocks`` residual blocks).
 
     The image side must be a multiple of 4. ``output``: ``"sigmoid"`` for images in [0, 1], ``"tanh"`` for
-    [-1, 1], ``"linear"`` for unbounded outputs.
+    [-1, 1], ``"linear"`` for unbounded outputs. ``norm=False`` leaves out the instance normalisations:
+    they discard each feature map's mean and scale, so a generator with them cannot tell a flat dark image
+    from a flat bright one, which a network that must give back its input exactly (a decryptor) needs.
     """
+    def normed(w, label):
+        return instance_norm(w, label) if norm else layers.Identity(name=label)
+
     inputs = keras.Input((size, size, channels_in))
     x = layers.Conv2D(width, 7, padding="same", name="stem")(inputs)
-    x = layers.ReLU()(instance_norm(width, "stem_norm")(x))
+    x = layers.ReLU()(normed(width, "stem_norm")(x))
     for i, w in enumerate((2 * width, 4 * width)):
         x = layers.Conv2D(w, 3, strides=2, padding="same", name=f"down{i + 1}")(x)
-        x = layers.ReLU()(instance_norm(w, f"down{i + 1}_norm")(x))
+        x = layers.ReLU()(normed(w, f"down{i + 1}_norm")(x))
     for i in range(blocks):
-        x = ResidualBlock(4 * width, norm=True, name=f"res{i + 1}")(x)
+        x = ResidualBlock(4 * width, norm=norm, name=f"res{i + 1}")(x)
     for i, w in enumerate((2 * width, width)):
         x = layers.Conv2DTranspose(w, 3, strides=2, padding="same", name=f"up{i + 1}")(x)
-        x = layers.ReLU()(instance_norm(w, f"up{i + 1}_norm")(x))
+        x = layers.ReLU()(normed(w, f"up{i + 1}_norm")(x))
     x = layers.Conv2D(channels_out, 7, padding="same", name="head")(x)
     if output != "linear":
         x = layers.Activation(output)(x)
