@@ -251,3 +251,21 @@ def test_reveal_network_has_the_models_reveal_architecture():
     net = reveal_network(StegoConfig(secret_channels=1), size=16)
     model = StegoNet(StegoConfig(secret_channels=1)).build_for(16)
     assert [tuple(v.shape) for v in net.weights] == [tuple(v.shape) for v in model.networks["reveal"]]
+
+
+def test_cli_exports_patches_and_trains_from_them_with_a_card(tmp_path):
+    """The GPU path: patches exported here as one .npz (no DICOM reader needed there) train a hider."""
+    import json
+
+    from utils.hiding.__main__ import main
+
+    npz = tmp_path / "patches.npz"
+    assert main(["--secrets", "medical", "--size", "16", "--export-npz", str(npz), "--export-n", "64"]) == 0
+    data = np.load(npz)
+    assert data["train_secrets"].shape == (64, 16, 16, 1) and data["val_covers"].shape == (64, 16, 16, 3)
+    out = tmp_path / "model"
+    assert main(["--variant", "efficient", "--secrets", "medical", "--size", "16", "--filters", "8", "--depth", "1",
+                 "--steps", "4", "--batch", "4", "--eval-every", "2", "--npz", str(npz), "--out", str(out)]) == 0
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["steps"] == 4 and card["backend"] == "tensorflow" and "exported patches" in card["data"]
+    assert (out / "model.weights.h5").exists() and "Command" in (out / "README.md").read_text()

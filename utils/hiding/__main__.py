@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--npz", type=Path, default=None, help="train from exported patches instead of the corpus")
     p.add_argument("--export-npz", type=Path, default=None, help="write train/val patches to this file and stop")
+    p.add_argument("--export-n", type=int, default=16384, help="training pairs to export (fresh patches of every "
+                   "train source and frame; the training stream still augments them)")
     p.add_argument("--out", type=Path, required=False)
     return p
 
@@ -136,7 +138,7 @@ def _export(args, channels: int) -> int:
     rng = np.random.default_rng(args.seed)
     secret_sources, s_text = sources(args.secrets, "train")
     cover_sources, c_text = sources("natural", "train")
-    n = max(args.batch * 1000, 8192)
+    n = int(args.export_n)
     train_s = PatchSampler(secret_sources, args.size, channels).sample(rng, n)
     train_c = PatchSampler(cover_sources, args.size, 3).sample(rng, n)
     val = pair_set("val", args.secrets, args.size, n=64, channels=channels)
