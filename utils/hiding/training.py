@@ -243,7 +243,9 @@ class ValidationMonitor(keras.callbacks.Callback):
             self.best_score, self.best_step = score, self.step
             self.best_weights = [np.array(w) for w in self.model.get_weights()]
             if self.checkpoint:
-                self.model.save_weights(str(self.checkpoint))
+                from .pretrained import save_weights_only
+
+                save_weights_only(self.model, self.checkpoint)
         if self.keep_frames:
             container = self.model.hide(secrets[:1], covers[:1])
             revealed = self.model.reveal(_to_uint8(container).astype(np.float32) / 255.0)
