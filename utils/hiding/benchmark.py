@@ -1,6 +1,6 @@
 """``python -m utils.hiding.benchmark``: training throughput of every hider design, and an ablation at equal CPU time.
 
-Two measurements, written to ``utils/pretrained/hider_benchmark.json`` (or ``--out``) and printed:
+Two measurements, written to ``utils/results/hider_benchmark.json`` (or ``--out``) and printed:
 
 1. **Throughput**: warm ``fit`` steps of each design (Baluja's seed network, the three-branch rebuild,
    the efficient hider, the invertible hider) on the same stream of 64x64 training pairs; pairs per
@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     from .stego import StegoConfig, make_hider
     from .training import evaluate, fit_hider, training_stream
 
-    out = args.out or PRETRAINED_DIR / "hider_benchmark.json"
+    out = args.out or PRETRAINED_DIR.parent / "results" / "hider_benchmark.json"
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     report = {"command": "python -m utils.hiding.benchmark " + " ".join(argv if argv is not None else sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
               "throughput": {}, "ablation": {}}
