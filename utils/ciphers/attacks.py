@@ -62,13 +62,22 @@ def train_substitute_decoder(features, plains, steps: int = 300, batch: int = 16
     size = min(batch, len(x))
     repeats = int(np.ceil(steps * size / len(x)))
     index = np.random.default_rng(seed).permutation(np.tile(np.arange(len(x)), repeats))[:steps * size]
-    model.fit(x[index], y[index], batch_size=size, epochs=1, shuffle=False, verbose=verbose)
+    # batch by batch rather than model.fit: fit goes through tf.data, whose start-up notes TensorFlow 2.21
+    # writes to stderr (into notebook outputs); the batches and the updates are the same
+    for start in range(0, len(index), size):
+        loss = model.train_on_batch(x[index[start:start + size]], y[index[start:start + size]])
+        if verbose and (start // size) % 50 == 0:
+            print(f"step {start // size + 1}: loss {float(loss):.5f}")
     return model
 
 
 def decode_with(model, features, batch: int = 64) -> np.ndarray:
     """Plaintexts (N, H, W) in [0, 1] that a substitute decoder reads from ``features``."""
-    out = model.predict(np.asarray(features, np.float32), batch_size=batch, verbose=0)[..., 0]
+    import keras
+
+    x = np.asarray(features, np.float32)
+    out = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + batch], training=False))
+                          for i in range(0, len(x), batch)])[..., 0]
     return np.clip(out, 0.0, 1.0)
 
 
