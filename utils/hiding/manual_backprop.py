@@ -191,8 +191,8 @@ class ManualTrainer:
         return total, cover_loss, secret_loss
 
     def train(self, data, steps: int, batch: int = 8, progress: bool = True) -> dict:
-        """Train for ``steps`` batches of ``data`` (a :class:`utils.hiding.stego.TrainingData`); returns the history
-        of :func:`utils.hiding.stego.run_steps`, the loop the auto-diff training uses too."""
+        """Train for ``steps`` batches of ``data`` (a :class:`utils.hiding.training.TrainingData`); returns the history
+        of :func:`utils.hiding.tape.run_steps`, the loop the auto-diff training uses too."""
         return run_steps(self._step, data, steps, batch, progress, desc=f"manual ({self.mode or 'plain'})")
 
 
