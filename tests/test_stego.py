@@ -122,6 +122,20 @@ def test_fit_learns_on_a_tiny_problem_and_keeps_the_best_weights(batch):
     assert np.mean([e["secret"] for e in history["losses"][-5:]]) < np.mean([e["secret"] for e in history["losses"][:5]])
 
 
+def test_fit_stops_at_the_steps_asked_for_when_epochs_do_not_divide_them(batch):
+    """A stream of 7 batches per epoch and 10 steps asked: 10 steps, not two full epochs (14)."""
+    seed_everything(0)
+    model = make_hider(SMALL["efficient"]).build_for(16)
+    stream = PatchStream(np.repeat(batch[0], 4, 0), np.repeat(batch[1], 4, 0), batch=4, steps=7, seed=0, augment=None)
+    from utils.data import PairSet
+
+    val = PairSet(batch[0], batch[1], np.array(["a", "b"]), np.array(["c", "d"]), np.zeros(2, int),
+                  np.array(["ct", "ct"]), "val", "two pairs")
+    history = fit_hider(model, stream, 10, val, eval_every=5, verbose=False)
+    assert history["steps"] == 10 and len(history["losses"]) == 10
+    assert [e["step"] for e in history["curve"]] == [5, 10]
+
+
 def test_tape_step_loop_lowers_the_loss(batch):
     seed_everything(0)
     model = StegoNet(StegoConfig("seed", 8, 2)).build_for(16)

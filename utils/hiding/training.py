@@ -230,6 +230,8 @@ class ValidationMonitor(keras.callbacks.Callback):
         spent = self.train_seconds if self.clock == "wall" else self.cpu_seconds
         if self.time_limit is not None and spent >= self.time_limit:
             self.model.stop_training = True
+        if self.total is not None and self.step >= self.total:  # epochs may overshoot when steps % epoch > 0
+            self.model.stop_training = True
 
     def measure(self):
         if self.curve and self.curve[-1]["step"] == self.step:
