@@ -19,6 +19,7 @@ def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     assert aes["entropy"]["mean"] > 7.5 > lsb["entropy"]["mean"]  # a ciphertext looks random, a container does not
     assert aes["npcr"]["mean"] > 99 and lsb["npcr"]["mean"] < 1
     assert aes["wrong_key_psnr"] == "refused" and lsb["wrong_key_psnr"] == "no key: exact"
+    assert lsb["attack_best_psnr"]["mean"] == 100.0  # knowing the method is reading the secret
     assert aes["throughput_vs_aes"] == 1.0 and aes["memory_kB"] > 4.096  # 64x64 bytes plus header, nonce, tag
     assert report["meta"]["n"] == 8 and "test" in report["meta"]["test"]
     table = (out / "results.md").read_text()
