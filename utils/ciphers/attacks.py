@@ -89,6 +89,19 @@ def known_plaintext_curve(cipher, attacker_plains, test_set, ks=(0, 1, 4, 16, 64
     substitute decoder on those pairs and decrypts the test ciphertexts. Returns, per k, ``psnr``,
     ``ssim``, ``mse`` (Intervals over the test sources) and ``seconds`` (training time).
     """
+    def attack(plains, features, test_features):
+        model = train_substitute_decoder(features, plains, steps, **train_kwargs)
+        return decode_with(model, test_features), {}
+
+    return curve_over_k(cipher, attacker_plains, test_set, ks, attack)
+
+
+def curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero: dict | None = None) -> dict[int, dict]:
+    """The loop every attack curve shares: for each k, ``attack(plains[:k], their cipher features, the test
+    ciphertexts' features)`` returns (recovered images, extra entries); k = 0 is the constant guess at the
+    attacker's mean grey level (with ``at_zero`` as its extra entries). Per k: ``psnr``, ``ssim``, ``mse``
+    (Intervals over the test sources), ``seconds`` (wall time of the attack) and the extra entries.
+    """
     images = test_set.images
     target = as_uint8(images)
     test_features = cipher.features(cipher.encrypt(images))
@@ -97,13 +110,11 @@ def known_plaintext_curve(cipher, attacker_plains, test_set, ks=(0, 1, 4, 16, 64
     for k in ks:
         began = time.perf_counter()
         if k == 0:
-            guess = np.full(images.shape, float(np.mean(attacker_plains)), np.float32)
+            guess, extra = np.full(images.shape, float(np.mean(attacker_plains)), np.float32), dict(at_zero or {})
         else:
             plains = attacker_plains[:k]
-            model = train_substitute_decoder(cipher.features(cipher.encrypt(plains)), plains, steps, **train_kwargs)
-            guess = decode_with(model, test_features)
-        result = _quality(target, as_uint8(guess), groups)
-        out[int(k)] = {**result, "seconds": time.perf_counter() - began}
+            guess, extra = attack(plains, cipher.features(cipher.encrypt(plains)), test_features)
+        out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began, **extra}
     return out
 
 

@@ -199,17 +199,7 @@ def fit_linear_decoder(features, plains, ridge: float = 1e-6):
 def linear_decoder_curve(cipher, attacker_plains, test_set, ks=(0, 16, 64, 256, 1024), ridge: float = 1e-6,
                          ) -> dict[int, dict]:
     """Recovered quality of the test images against k, for the ridge linear decoder on ``cipher.features``."""
-    images = test_set.images
-    target = as_uint8(images)
-    test_features = cipher.features(cipher.encrypt(images))
-    groups = getattr(test_set, "ids", None)
-    out = {}
-    for k in ks:
-        began = time.perf_counter()
-        if k == 0:
-            guess = _constant(attacker_plains, images.shape)
-        else:
-            plains = np.asarray(attacker_plains[:k])
-            guess = fit_linear_decoder(cipher.features(cipher.encrypt(plains)), plains, ridge)(test_features)
-        out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began}
-    return out
+    from .attacks import curve_over_k
+
+    return curve_over_k(cipher, attacker_plains, test_set, ks,
+                        lambda plains, features, test: (fit_linear_decoder(features, np.asarray(plains), ridge)(test), {}))

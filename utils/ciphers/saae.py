@@ -665,27 +665,18 @@ def chosen_plaintext_curve(cipher: Cipher, plains: np.ndarray, test_set, ks=(0, 
     the constant guess at the mean grey level of the attacker's images. Returns, per k, ``psnr``,
     ``ssim``, ``mse`` (Intervals over the test sources) and ``seconds`` / ``cpu_seconds`` of training.
     """
-    from .evaluation import _quality, as_uint8
+    from .attacks import curve_over_k
 
     plains = np.asarray(plains, np.float32)
     if max(ks) > len(plains):
         raise ValueError(f"ks go up to {max(ks)} pairs but only {len(plains)} plaintexts were given")
-    images = test_set.images
-    target = as_uint8(images)
-    test_features = cipher.features(cipher.encrypt(images))
-    groups = getattr(test_set, "ids", None)
-    out = {}
-    for k in ks:
-        if k == 0:
-            guess = np.full(images.shape, float(np.mean(plains)), np.float32)
-            seconds = cpu = 0.0
-        else:
-            chosen = plains[:k]
-            attacker = SubstituteDecoder(size=images.shape[1], seed=seed, **network_kwargs)
-            attacker.train(cipher.features(cipher.encrypt(chosen)), chosen, steps, batch)
-            guess, seconds, cpu = attacker.decode(test_features), attacker.seconds, attacker.cpu_seconds
-        out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": seconds, "cpu_seconds": cpu}
-    return out
+
+    def attack(chosen, features, test_features):
+        attacker = SubstituteDecoder(size=test_set.images.shape[1], seed=seed, **network_kwargs)
+        attacker.train(features, chosen, steps, batch)
+        return attacker.decode(test_features), {"seconds": attacker.seconds, "cpu_seconds": attacker.cpu_seconds}
+
+    return curve_over_k(cipher, plains, test_set, ks, attack, at_zero={"seconds": 0.0, "cpu_seconds": 0.0})
 
 
 def attack_time_curve(cipher: Cipher, plains: np.ndarray, test_set, steps: int = 600, checkpoints: int = 6,
