@@ -15,4 +15,15 @@ The folders follow the course's parts; a notebook's method lives in the folder o
     utils.pretrained weights and model cards of the trained models the course ships
 """
 
+import os as _os
+import sys as _sys
+
+# Bit-identical numbers on every machine of the course's kind: oneDNN picks its kernels by CPU (and so the
+# order of its sums), and parallel graph ops aggregate gradients in a varying order; both are switched off
+# here, before TensorFlow is first imported (a setting already in the environment wins).
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+_os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+#: True when TensorFlow was imported before this package, too late for the settings above.
+TENSORFLOW_IMPORTED_FIRST = "tensorflow" in _sys.modules
+
 __version__ = "0.2.0"

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["seed_everything", "machine_summary", "quiet_tensorflow", "keras_backend"]
+__all__ = ["seed_everything", "machine_summary", "quiet_tensorflow", "keras_backend", "determinism_warning"]
 
 
 def keras_backend() -> str:
@@ -48,6 +48,7 @@ def seed_everything(seed: int, tensorflow: bool = True) -> np.random.Generator:
 
     Returns a NumPy Generator seeded with ``seed`` for the notebook's own draws.
     """
+    determinism_warning()
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
@@ -61,6 +62,26 @@ def seed_everything(seed: int, tensorflow: bool = True) -> np.random.Generator:
 
             tf.config.experimental.enable_op_determinism()
     return np.random.default_rng(seed)
+
+
+def determinism_warning() -> str | None:
+    """Warn (and return the text) when TensorFlow's numbers may move across machines or runs: TensorFlow
+    imported before the course package, or oneDNN / inter-op parallelism switched back on (utils/__init__.py)."""
+    import utils
+
+    text = None
+    if utils.TENSORFLOW_IMPORTED_FIRST:
+        text = ("TensorFlow was imported before the course package, so oneDNN could not be switched off: numbers may "
+                "differ from the stored ones. Restart the kernel and import utils before tensorflow or keras.")
+    elif os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0" or os.environ.get("TF_NUM_INTEROP_THREADS") != "1":
+        text = ("TF_ENABLE_ONEDNN_OPTS or TF_NUM_INTEROP_THREADS is set in the environment to other values than 0 and 1: "
+                "training is then not bit-identical across runs and machines. Unset them for the stored numbers.")
+    if text and keras_backend() == "tensorflow":
+        import warnings
+
+        warnings.warn(text, RuntimeWarning, stacklevel=3)
+        return text
+    return None
 
 
 def machine_summary() -> str:
