@@ -1,0 +1,55 @@
+"""utils.metrics.verdicts: the yes/no rules every notebook's checked verdicts use."""
+
+import pytest
+
+from utils.metrics import (BLIND_CONSTANT, MEAN_ORACLE, Interval, beats, bootstrap_ci, clearly_above,
+                           first_k_beating, mean_of, ranking, say)
+
+
+def iv(mean, low, high):
+    return Interval(mean, low, high, n=64, sources=(14,))
+
+
+def test_mean_of_accepts_intervals_dicts_and_numbers_and_names_what_it_got():
+    assert mean_of(iv(3.0, 2.0, 4.0)) == 3.0
+    assert mean_of({"mean": 2.5, "low": 1}) == 2.5
+    assert mean_of(7) == 7.0
+    assert mean_of(bootstrap_ci([1.0, 2.0, 3.0])) == pytest.approx(2.0)
+    with pytest.raises(TypeError, match="'mean' entry"):
+        mean_of({"psnr": 3})
+    with pytest.raises(TypeError, match="str"):
+        mean_of("12 dB")
+
+
+def test_beats_needs_more_than_the_margin():
+    a, b = iv(15.0, 14.0, 16.0), iv(12.0, 11.0, 13.0)
+    assert beats(a, b) and beats(a, b, 2.9)
+    assert not beats(a, b, 3.0), "exactly the margin is not more than it"
+    assert not beats(b, a)
+    with pytest.raises(ValueError, match="margin"):
+        beats(a, b, -1)
+
+
+def test_clearly_above_asks_for_disjoint_intervals():
+    assert clearly_above(iv(15, 14, 16), iv(12, 11, 13.9))
+    assert not clearly_above(iv(15, 14, 16), iv(12, 11, 14.1)), "overlapping intervals are not an order"
+    assert clearly_above(2.0, 1.0) and not clearly_above(1.0, 1.0)
+
+
+def test_first_k_beating_walks_the_curve_in_order_of_k():
+    curve = {16: {"psnr": iv(20, 19, 21)}, 0: {"psnr": iv(12, 11, 13)}, 4: {"psnr": iv(14, 13, 15)},
+             64: {"psnr": iv(19, 18, 20)}}
+    assert first_k_beating(curve, curve[0]["psnr"], 3.0) == 16
+    assert first_k_beating(curve, curve[0]["psnr"], 1.0) == 4
+    assert first_k_beating(curve, curve[0]["psnr"], 10.0) is None
+
+
+def test_ranking_and_say():
+    rows = {"a": {"psnr": iv(10, 9, 11)}, "b": {"psnr": iv(30, 29, 31)}, "c": {"psnr": iv(20, 19, 21)}}
+    assert ranking(rows, "psnr") == ["b", "c", "a"]
+    assert ranking({"x": 1.0, "y": 3.0}) == ["y", "x"]
+    assert say("it works", True) == "it works: yes" and say("it works", 0) == "it works: no"
+
+
+def test_the_two_baselines_have_distinct_names():
+    assert BLIND_CONSTANT != MEAN_ORACLE and "k = 0" in BLIND_CONSTANT and "oracle" in MEAN_ORACLE

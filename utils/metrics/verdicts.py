@@ -1,0 +1,84 @@
+"""Computed verdicts: yes/no answers and orders printed by code from the values they are about.
+
+A number that comes from a network trained inside a notebook moves in its last digits from one machine to
+another (TensorFlow's CPU kernels are chosen by the processor), so nbval does not check it raw. It checks
+what the number *means* instead -- "the substitute decoder beats the blind constant by more than 3 dB:
+yes" -- and such a sentence stays the same wherever the notebook runs, as long as the margin it states is
+well clear of the measurement. The rules live here once so that every notebook words them alike.
+
+    mean_of(x)                     the mean of an Interval, a dict with "mean", or a number
+    beats(a, b, margin)            a's mean exceeds b's by more than ``margin``
+    clearly_above(a, b)            a's 95 % interval lies wholly above b's
+    first_k_beating(curve, b, m)   the smallest k of an attack curve whose mean beats b by more than m
+    ranking(rows)                  row names, best mean first
+    say(statement, flag)           "statement: yes" / "statement: no"
+
+The two baselines every attack is compared with have one name each, used everywhere:
+
+    BLIND_CONSTANT  the attacker's best picture-independent guess: one grey level, the mean of the
+                    attacker's own images (k = 0 on every attack curve)
+    MEAN_ORACLE     each test image replaced by its own mean grey level: an oracle (it needs the image),
+                    the floor a decryption must clear to show anything of the picture's structure
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
+           "say"]
+
+BLIND_CONSTANT = "blind constant (the attacker's mean grey, k = 0)"
+MEAN_ORACLE = "mean oracle (each image's own mean grey)"
+
+
+def mean_of(value) -> float:
+    """The mean of an :class:`~utils.metrics.intervals.Interval`, of a dict with ``"mean"``, or a number."""
+    if hasattr(value, "mean") and not callable(value.mean):
+        return float(value.mean)
+    if isinstance(value, dict):
+        if "mean" not in value:
+            raise TypeError(f"a dict given as a value needs a 'mean' entry; it has {sorted(value)}")
+        return float(value["mean"])
+    if isinstance(value, (int, float)):
+        return float(value)
+    raise TypeError(f"expected an Interval, a dict with 'mean' or a number, got {type(value).__name__}")
+
+
+def _bounds(value) -> tuple[float, float]:
+    if hasattr(value, "low") and hasattr(value, "high"):
+        return float(value.low), float(value.high)
+    m = mean_of(value)
+    return m, m
+
+
+def beats(a, b, margin: float = 0.0) -> bool:
+    """True when the mean of ``a`` exceeds the mean of ``b`` by more than ``margin`` (same units)."""
+    if margin < 0 or not math.isfinite(margin):
+        raise ValueError(f"margin must be a finite number >= 0, got {margin}")
+    return mean_of(a) > mean_of(b) + margin
+
+
+def clearly_above(a, b) -> bool:
+    """True when the whole interval of ``a`` lies above the whole interval of ``b`` (numbers: plain >)."""
+    return _bounds(a)[0] > _bounds(b)[1]
+
+
+def first_k_beating(curve: dict, baseline, margin: float, metric: str = "psnr"):
+    """The smallest k whose row of an attack ``curve`` ({k: {metric: Interval}}) beats ``baseline`` by
+    more than ``margin``; None when no k does."""
+    for k in sorted(curve):
+        if beats(curve[k][metric], baseline, margin):
+            return k
+    return None
+
+
+def ranking(rows: dict, metric: str | None = None) -> list[str]:
+    """Row names ordered by mean, highest first; ``metric`` picks the entry of dict rows."""
+    value = (lambda r: mean_of(r[metric])) if metric else mean_of
+    return sorted(rows, key=lambda name: -value(rows[name]))
+
+
+def say(statement: str, flag: bool) -> str:
+    """``"statement: yes"`` or ``"statement: no"``."""
+    return f"{statement}: {'yes' if bool(flag) else 'no'}"
