@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= default
 ONLY ?=
-# bit-identical TensorFlow on any machine of this kind (see utils/__init__.py): no oneDNN, one inter-op thread
+# bit-identical TensorFlow training from run to run (see utils/__init__.py): no oneDNN, one inter-op thread
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 export TF_NUM_INTEROP_THREADS ?= 1
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg

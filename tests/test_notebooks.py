@@ -72,3 +72,16 @@ def test_every_exercise_has_a_worked_solution_right_after_it(path):
         meta = solution["metadata"]
         assert "solution" in meta.get("tags", []) and meta.get("jupyter", {}).get("source_hidden") is True
         assert solution["outputs"], f"exercise {number}: the solution's outputs are not stored (it must run)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_cell_not_checked_raw_is_followed_by_checked_verdicts(path):
+    """Numbers of networks trained in a notebook move across machines: their cell is not checked, and the
+    next code cell prints computed verdicts (utils.metrics.verdicts) that nbval checks."""
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    for i, c in enumerate(code):
+        if _source(c).startswith("# (not checked raw by nbval"):
+            assert "NBVAL_CHECK_OUTPUT" not in _source(c)
+            after = _source(code[i + 1])
+            assert after.startswith("# NBVAL_CHECK_OUTPUT") and "say(" in after, _source(c)[:200]
+            assert re.search(r": (yes|no)\b", json.dumps(code[i + 1]["outputs"])), "verdicts print yes or no"

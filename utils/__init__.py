@@ -18,9 +18,10 @@ The folders follow the course's parts; a notebook's method lives in the folder o
 import os as _os
 import sys as _sys
 
-# Bit-identical numbers on every machine of the course's kind: oneDNN picks its kernels by CPU (and so the
-# order of its sums), and parallel graph ops aggregate gradients in a varying order; both are switched off
-# here, before TensorFlow is first imported (a setting already in the environment wins).
+# Bit-identical training from run to run: oneDNN picks its kernels (and so the order of its sums) at run
+# time, and parallel graph ops aggregate gradients in a varying order; both are switched off here, before
+# TensorFlow is first imported (a setting already in the environment wins). Across machines the last digits
+# can still move, so notebooks check numbers of in-notebook training through verdicts (utils.metrics.verdicts).
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 _os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 #: True when TensorFlow was imported before this package, too late for the settings above.
