@@ -5,24 +5,37 @@
     python -m utils.benchmark --data chestxray14 --out ...      # a real dataset of data/README.md
     python -m utils.benchmark --methods aes_gcm chaotic --out ...
 
-The methods are every cipher of :func:`utils.ciphers.available` and, for comparison, the course's grey
-hiders (the shipped deep-steganography models and lossless 3-3-2 LSB): a hider "encrypts" an image by
-hiding it in a test photograph and "decrypts" by revealing it. Each is measured on the same test images
-(never used in training), every number with a 95 % bootstrap interval over source images:
+The methods are every cipher of :func:`utils.ciphers.available`, AES-GCM misused with one repeated nonce
+(``aes_gcm_repeated_nonce``, the insecure control) and, for comparison, the course's grey hiders (the
+shipped deep-steganography models and lossless 3-3-2 LSB): a hider "encrypts" an image by hiding it in a
+test photograph (the i-th image always in the i-th test cover) and "decrypts" by revealing it. Each is
+measured on the same test images (never used in training), every number with a 95 % bootstrap interval
+over source images:
 
+* **threat model** (:class:`utils.ciphers.base.ThreatModel`): what is public, what the key is, its size
+  in bits; every measurement below is made under it;
+* **the distinguishing games** (:mod:`utils.ciphers.games`), security by its definition: the advantage
+  of the equality attacker in the left-or-right game (1 for every deterministic method) and of a CNN
+  distinguisher in the real-or-random game;
+* **known-plaintext attack** at a fixed budget: a substitute decoder trained on ``--attack-k`` pairs of
+  the attacker's own images (a hider puts them into covers of the training split, never the test covers),
+  and the method's dedicated attack where it has one; the better is kept, with its SSIM, beside the two
+  floors of :mod:`utils.metrics.verdicts`: the blind constant (k = 0) and the mean oracle;
 * **reconstruction**: MSE (the mean of squared differences on the 0-1 scale -- the evaluation report's
   formula takes a square root of the difference by mistake), PSNR, SSIM, share of exact images;
-* **memory**: kB of the ciphertext or container as it would be stored or sent, per image;
-* **statistics** of the cipher image: entropy, histogram chi-square, adjacent-pixel correlations;
+* **memory**: kB of the ciphertext or container as it would be stored or sent, per image, beside the
+  plaintext's PNG and AES-GCM over that PNG (the fair row for a file);
+* **statistics** of the cipher image: entropy, histogram chi-square, adjacent-pixel correlations --
+  descriptions of one picture, not evidence of security;
 * **avalanche**: NPCR and UACI after a one-pixel change, and the shares that pass Wu et al.'s critical
-  values for the size;
-* **key sensitivity**: PSNR of a decryption with another key (or another trained model), beside the
-  constant-guess floor;
-* **known-plaintext attack** at a fixed budget: a substitute decoder trained on ``--attack-k`` pairs of
-  the attacker's own images, and the cipher's dedicated attack where it has one; the better is kept;
-* **throughput**: images encrypted and decrypted per second, as a ratio to AES-GCM in the same run.
+  values for each row's cipher-image size (a randomised cipher passes by its nonce, not by diffusion:
+  compare ``aes_gcm_repeated_nonce``);
+* **key sensitivity**: PSNR of a decryption with another key (or another trained model);
+* **speed**: encryption + decryption per image, timed in interleaved rounds (every method, then again),
+  key streams and masks generated inside the timed call; the ratio to AES-GCM per round, its median and
+  range, and AES-GCM's bare library call as its own row (the rest is the course's wrapper).
 
-It writes ``results.csv`` (one row per method), ``results.md`` (the table), ``results.json`` (everything,
+It writes ``results.csv`` (one row per method), ``results.md`` (the tables), ``results.json`` (everything,
 with the intervals) and figures into ``--out``, and never writes anywhere else (not into the data folder).
 """
 
@@ -39,6 +52,9 @@ import numpy as np
 
 __all__ = ["HiderMethod", "methods", "measure", "run", "main"]
 
+#: The insecure control: AES-GCM with one nonce for every image.
+CONTROL = "aes_gcm_repeated_nonce"
+
 HIDERS = {"stego_seed": "hider_seed_grey_64", "stego_efficient": "hider_efficient_grey_64",
           "stego_invertible": "hider_invertible_grey_64"}
 
@@ -49,14 +65,29 @@ class HiderMethod:
 
     kind, image_size = "hider", None
 
-    def __init__(self, name: str, model=None, size: int = 64, seed: int = 0):
+    def __init__(self, name: str, model=None, size: int = 64, seed: int = 0, split: str = "test"):
         from .data import PatchSampler, sources
 
-        self.name, self.model = name, model
-        covers, _ = sources("natural", "test")
+        self.name, self.model, self.size, self.split = name, model, size, split
+        covers, _ = sources("natural", split)
         self._sampler = PatchSampler(covers, size, 3)
         self._seed = seed
         self._covers = np.zeros((0, size, size, 3), np.float32)
+
+    def attacker_oracle(self) -> "HiderMethod":
+        """The same hider putting images into covers of the training split: what the attacker uses to make
+        their own pairs, so that no test container shares a cover with them."""
+        return HiderMethod(self.name, self.model, self.size, self._seed + 1, "train")
+
+    def threat_model(self):
+        from .ciphers.base import ThreatModel
+
+        if self.model is None:
+            return ThreatModel("the method (3-3-2 LSB) and the cover", "none", 0,
+                               "no key: anyone who knows the method reads the secret (Kerckhoffs)")
+        return ThreatModel("the design and the trained hiding and reveal networks (shipped with the course)", "none",
+                           0, "no key: the public reveal network reads the secret; here the i-th image always goes "
+                           "into the i-th cover, so encryption is deterministic")
 
     def covers(self, n: int) -> np.ndarray:
         if len(self._covers) < n:
@@ -113,7 +144,8 @@ def methods(names=None, size: int = 64) -> dict:
     from . import ciphers
     from .hiding.pretrained import available_pretrained, load_pretrained
 
-    known = list(ciphers.available()) + [n for n, m in HIDERS.items() if m in available_pretrained()] + ["lsb_332"]
+    known = (list(ciphers.available()) + [CONTROL] + [n for n, m in HIDERS.items() if m in available_pretrained()]
+             + ["lsb_332"])
     names = list(names) if names else known
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -122,6 +154,10 @@ def methods(names=None, size: int = 64) -> dict:
     for name in names:
         if name in ciphers.NAMES:
             out[name] = ciphers.load(name)
+        elif name == CONTROL:
+            from .ciphers.aes_gcm import repeated_nonce
+
+            out[name] = repeated_nonce()
         elif name == "lsb_332":
             out[name] = HiderMethod(name, None, size)
         else:
@@ -133,25 +169,91 @@ def _interval(value):
     return {"mean": value.mean, "low": value.low, "high": value.high, "n": value.n, "sources": list(value.sources)}
 
 
-def _time_per_image(method, images, repeats: int = 2) -> float:
-    method.decrypt(method.encrypt(images[:2]))  # warm up
-    began = time.perf_counter()
-    for _ in range(repeats):
-        method.decrypt(method.encrypt(images))
-    return (time.perf_counter() - began) / repeats / len(images)
+def _clear_key_caches() -> None:
+    from .ciphers import chaos, drpe
+
+    chaos.clear_caches()
+    drpe.clear_caches()
 
 
-def measure(name: str, method, test, attacker_plains, attack_k: int, attack_steps: int) -> dict:
-    """Every measurement of the module text for one method on the test :class:`utils.data.ImageSet`."""
-    from .ciphers import attacks
+class AesLibraryCall:
+    """AES-256-GCM as the bare library call (``cryptography``'s AESGCM, fresh nonce, no header, no array
+    handling): the speed row against which the course's wrapper :class:`~utils.ciphers.aes_gcm.AesGcmCipher`
+    is read."""
+
+    name = "aes_gcm_library_call"
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        from .ciphers.aes_gcm import DEMO_KEY
+
+        self._aead = AESGCM(DEMO_KEY)
+
+    def roundtrip(self, images) -> list[bytes]:
+        import os
+
+        out = []
+        for pixels in np.round(np.asarray(images) * 255.0).astype(np.uint8):
+            nonce = os.urandom(12)
+            out.append(self._aead.decrypt(nonce, self._aead.encrypt(nonce, pixels.tobytes(), None), None))
+        return out
+
+
+def interleaved_timing(chosen: dict, images, rounds: int = 5) -> dict[str, dict]:
+    """Encryption + decryption seconds per image for every method, timed in ``rounds`` interleaved rounds
+    (each round times every method once, in order), with the key caches cleared before each call so that
+    key streams and masks are generated inside the timed encryption. AES-GCM's bare library call
+    (:class:`AesLibraryCall`) runs in every round too. Per method: ``seconds_per_image`` (median over the
+    rounds) and ``ratio_to_aes`` (the ratio of AES-GCM's time to the method's in the same round: median,
+    low and high over the rounds); ``None`` ratios when AES-GCM is not among the methods."""
+    images = np.asarray(images, np.float32)
+    calls = {name: (lambda m: (lambda x: m.decrypt(m.encrypt(x))))(m) for name, m in chosen.items()}
+    library = AesLibraryCall()
+    calls[library.name] = library.roundtrip
+    for call in calls.values():  # warm up (graphs traced, libraries loaded)
+        call(images[:2])
+    seconds = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            _clear_key_caches()
+            began = time.perf_counter()
+            call(images)
+            seconds[name].append((time.perf_counter() - began) / len(images))
+    out = {}
+    for name, values in seconds.items():
+        values = np.array(values)
+        entry = {"seconds_per_image": float(np.median(values)), "rounds": rounds, "ratio_to_aes": None}
+        if "aes_gcm" in seconds:
+            ratios = np.array(seconds["aes_gcm"]) / values
+            entry["ratio_to_aes"] = {"median": float(np.median(ratios)), "low": float(ratios.min()),
+                                     "high": float(ratios.max())}
+        out[name] = entry
+    return out
+
+
+def measure(name: str, method, test, attacker_plains, attack_k: int, attack_steps: int, game_plains=None,
+            game_steps: int = 300) -> dict:
+    """Every measurement of the module text but speed for one method on the test :class:`utils.data.ImageSet`."""
+    from .ciphers import attacks, games
     from .ciphers import evaluation as ev
-    from .metrics import bootstrap_ci, psnr
+    from .metrics import mean_oracle_guess
 
     images = test.images
     size = images.shape[1]
     if getattr(method, "image_size", None) not in (None, size):
         raise ValueError(f"{name} works on {method.image_size} px images; run the benchmark with --size {method.image_size}")
+    oracle = method.attacker_oracle() if hasattr(method, "attacker_oracle") else method
     row = {"method": name, "kind": method.kind}
+    threat = method.threat_model()
+    row.update({"threat_public": threat.public, "threat_key": threat.key, "key_bits": threat.key_bits,
+                "threat_note": threat.note})
+    equality = games.equality_game(method, test)
+    row["game_lor_advantage"] = _interval(equality.advantage)
+    game_plains = attacker_plains if game_plains is None else game_plains
+    ror = games.real_or_random_game(method, game_plains, test, steps=game_steps, oracle=oracle)
+    row["game_ror_advantage"] = _interval(ror.advantage)
+    row["game_ror_seconds"] = ror.seconds
     ct = method.encrypt(images)
     rec = ev.reconstruction(method, test, ct)
     row.update({f"recon_{k}": _interval(v) for k, v in rec.items()})
@@ -166,30 +268,40 @@ def measure(name: str, method, test, attacker_plains, attack_k: int, attack_step
         wrong = keys["wrong key"]
         row["wrong_key_psnr"] = ("refused" if "refused" in wrong else "no key: exact" if name == "lsb_332"
                                  else _interval(wrong["psnr"]))
-        row["constant_guess_psnr"] = _interval(keys["constant guess"]["psnr"])
     except NotImplementedError as exc:
         row["wrong_key_psnr"] = f"not measured: {exc}"
-    curve = attacks.known_plaintext_curve(method, attacker_plains, test, ks=(0, attack_k), steps=attack_steps)
+    plain8 = ev.as_uint8(images)
+    row["mean_oracle_psnr"] = _interval(ev.quality(plain8, ev.as_uint8(mean_oracle_guess(images)), test.ids)["psnr"])
+    row["constant_guess_psnr"] = row["mean_oracle_psnr"]  # the name of earlier results
+    curve = attacks.known_plaintext_curve(method, attacker_plains, test, ks=(0, attack_k), steps=attack_steps,
+                                          oracle=oracle)
     row["attack_k"] = attack_k
     row["attack_generic_psnr"] = _interval(curve[attack_k]["psnr"])
+    row["attack_generic_ssim"] = _interval(curve[attack_k]["ssim"])
     row["attack_seconds"] = curve[attack_k]["seconds"]
-    row["attack_none_psnr"] = _interval(curve[0]["psnr"])
+    row["blind_constant_psnr"] = _interval(curve[0]["psnr"])
+    row["attack_none_psnr"] = row["blind_constant_psnr"]  # the name of earlier results
     began = time.perf_counter()
     recovered = method.dedicated_attack(attacker_plains[:attack_k], ct)
+    best = ("generic", row["attack_generic_psnr"], row["attack_generic_ssim"])
     if recovered is not None:
-        values = np.minimum([psnr(ev.as_uint8(a), ev.as_uint8(b)) for a, b in zip(images, recovered)], 100.0)
-        row["attack_dedicated_psnr"] = _interval(bootstrap_ci(values, test.ids))
+        found = ev.quality(plain8, ev.as_uint8(recovered), test.ids)
+        row["attack_dedicated_psnr"] = _interval(found["psnr"])
+        row["attack_dedicated_ssim"] = _interval(found["ssim"])
         row["attack_dedicated_seconds"] = time.perf_counter() - began
-    best = max([row["attack_generic_psnr"]] + ([row["attack_dedicated_psnr"]] if recovered is not None else []),
-               key=lambda r: r["mean"])
-    row["attack_best_psnr"] = best
-    row["seconds_per_image"] = _time_per_image(method, images[: min(len(images), 32)])
+        row["attack_dedicated_exact"] = float(np.mean([np.array_equal(a, b) for a, b in
+                                                      zip(plain8, ev.as_uint8(recovered))]))
+        if row["attack_dedicated_psnr"]["mean"] >= best[1]["mean"]:
+            best = ("dedicated", row["attack_dedicated_psnr"], row["attack_dedicated_ssim"])
+    row["attack_best"], row["attack_best_psnr"], row["attack_best_ssim"] = best
     return row
 
 
 def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto", attack_k: int = 64,
-        attack_steps: int = 300, seed: int = 0, progress: bool = True) -> list[dict]:
+        attack_steps: int = 300, seed: int = 0, progress: bool = True, game_n: int = 256, game_steps: int = 300,
+        timing_rounds: int = 5, command: str | None = None) -> list[dict]:
     """Measure every method and write results.csv, results.md, results.json and figures into ``out``."""
+    from .ciphers.aes_gcm import DEMO_KEY, aes_encrypt
     from .ciphers.attacks import attacker_images
     from .data import image_set
     from .data.datasets import data_root
@@ -204,22 +316,33 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
     # "exact" means bit for bit whatever rounding a method applies on the way in
     test.images = (np.round(test.images * 255.0) / 255.0).astype(np.float32)
     attacker_plains = attacker_images(size, max(attack_k, 1), seed=seed + 1, data=data)
+    game_plains = attacker_images(size, game_n, seed=seed + 2, data=data)
     chosen = methods(names, size)
-    plain_png = float(np.mean([encoded_size_kb(np.round(i * 255).astype(np.uint8)) for i in test.images]))
+    plain8 = [np.round(i * 255).astype(np.uint8) for i in test.images]
+    plain_png = float(np.mean([encoded_size_kb(p) for p in plain8]))
+    import imageio.v3 as iio
+
+    # AES-GCM over the PNG file of the plaintext: what encrypting the image file costs in bytes
+    aes_png = float(np.mean([len(aes_encrypt(iio.imwrite("<bytes>", p, extension=".png"), DEMO_KEY))
+                             for p in plain8])) / 1000.0
     rows, began = [], time.perf_counter()
     for i, (name, method) in enumerate(chosen.items(), 1):
         t0 = time.perf_counter()
-        row = measure(name, method, test, attacker_plains, attack_k, attack_steps)
-        row["plain_png_kB"] = plain_png
+        row = measure(name, method, test, attacker_plains, attack_k, attack_steps, game_plains, game_steps)
+        row["plain_png_kB"], row["aes_png_kB"] = plain_png, aes_png
         rows.append(row)
         if progress:
             print(f"[{i}/{len(chosen)}] {name}: {time.perf_counter() - t0:.0f} s "
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
-    aes = next((r for r in rows if r["method"] == "aes_gcm"), None)
+    timing = interleaved_timing(chosen, test.images[: min(len(test.images), 32)], timing_rounds)
     for r in rows:
-        r["throughput_vs_aes"] = (aes["seconds_per_image"] / r["seconds_per_image"]) if aes else None
+        t = timing[r["method"]]
+        r["seconds_per_image"] = t["seconds_per_image"]
+        r["throughput_vs_aes"] = t["ratio_to_aes"]["median"] if t["ratio_to_aes"] else None
+        r["throughput_vs_aes_range"] = [t["ratio_to_aes"]["low"], t["ratio_to_aes"]["high"]] if t["ratio_to_aes"] else None
     meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "game_n": game_n, "game_steps": game_steps, "timing": timing, "timing_rounds": timing_rounds,
+            "command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     from .runtime import machine_summary
 
     meta["machine"] = machine_summary()
@@ -262,28 +385,67 @@ def _cell(value, digits: int = 1) -> str:
     return "-" if value is None else str(value).split(":")[0]
 
 
+def _ratio(row) -> str:
+    if row.get("throughput_vs_aes") is None:
+        return "-"
+    low, high = row["throughput_vs_aes_range"]
+    return f"{row['throughput_vs_aes']:.3g} [{low:.3g}, {high:.3g}]"
+
+
 def markdown_table(rows: list[dict], meta: dict) -> str:
-    """The results as Markdown: one table for reconstruction, memory and speed, one for security."""
+    """The results as Markdown: security first (threat model, games, best attack beside both floors), then
+    reconstruction, memory and speed, then the statistics of the field, then each threat model in words."""
     lines = [f"# Benchmark: {meta['test']}", "",
              f"{meta['n']} test images of {meta['size']}x{meta['size']}; means with 95 % bootstrap intervals over "
-             f"source images; {meta['date']}, {meta['machine'].split(', ')[1]}.", "",
-             "| method | kind | PSNR (dB) | SSIM | MSE (0-1) | exact | kB per image | plaintext PNG kB | speed vs AES-GCM |",
+             f"source images; {meta['date']}, {meta['machine'].split(', ')[1]}."
+             + (f" Command: `{meta['command']}`." if meta.get("command") else ""), "",
+             "## Security by its definition", "",
+             "Advantage in the chosen-plaintext games (0: no better than a coin toss; 1: always wins) and the best "
+             f"known-plaintext attack with k = {meta['attack_k']} pairs, beside the blind constant (k = 0) and the "
+             "mean oracle (each image's own mean grey: an oracle).", "",
+             "| method | key bits | left-or-right adv. | real-or-random adv. | best attack PSNR (dB) | its SSIM | "
+             "attack | blind constant | mean oracle |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['method']} | {r['key_bits']:g} | {_cell(r['game_lor_advantage'], 2)} | "
+                     f"{_cell(r['game_ror_advantage'], 2)} | {_cell(r['attack_best_psnr'])} | "
+                     f"{_cell(r['attack_best_ssim'], 3)} | {r['attack_best']} | {_cell(r['blind_constant_psnr'])} | "
+                     f"{_cell(r['mean_oracle_psnr'])} |")
+    lines += ["", "## Reconstruction, memory, speed", "",
+              "| method | kind | PSNR (dB) | SSIM | MSE (0-1) | exact | kB per image | plaintext PNG kB | "
+              "AES-GCM over PNG kB | speed vs AES-GCM [range] |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['method']} | {r['kind']} | {_cell(r['recon_psnr'])} | {_cell(r['recon_ssim'], 3)} | "
                      f"{_cell(r['recon_mse'], 5)} | {_cell(r['recon_exact'], 2)} | {r['memory_kB']:.2f} | "
-                     f"{r['plain_png_kB']:.2f} | {r['throughput_vs_aes']:.3g} |")
-    lines += ["", "| method | entropy (bits) | chi-square | corr. (h) | NPCR % | UACI % | NPCR pass | UACI pass | "
-                  "wrong key PSNR | attack PSNR | attack, k |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                     f"{r['plain_png_kB']:.2f} | {r['aes_png_kB']:.2f} | {_ratio(r)} |")
+    timing = meta.get("timing", {})
+    if "aes_gcm_library_call" in timing and "aes_gcm" in timing:
+        lib, wrap = timing["aes_gcm_library_call"], timing["aes_gcm"]
+        lines += ["", f"Speed: encryption + decryption, {meta['timing_rounds']} interleaved rounds, key streams and "
+                      "masks generated inside each timed call; the ratio is AES-GCM's time over the method's in the "
+                      f"same round (median [lowest, highest]). AES-GCM's bare library call takes "
+                      f"{lib['seconds_per_image'] * 1e6:.1f} us per image, the course's wrapper "
+                      f"{wrap['seconds_per_image'] * 1e6:.1f} us: the wrapper's overhead is "
+                      f"{wrap['seconds_per_image'] / lib['seconds_per_image']:.2g}x the library call."]
+    lines += ["", "## The statistics of the field (descriptions of a picture, not proofs of security)", "",
+              "| method | entropy (bits) | chi-square | corr. (h) | NPCR % | UACI % | NPCR critical % | NPCR pass | "
+              "UACI pass | wrong key PSNR |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['method']} | {_cell(r['entropy'], 3)} | {_cell(r['chi_square'], 0)} | "
                      f"{_cell(r['correlation_horizontal'], 3)} | {_cell(r['npcr'], 2)} | {_cell(r['uaci'], 2)} | "
-                     f"{_cell(r['npcr_pass'], 2)} | {_cell(r['uaci_pass'], 2)} | {_cell(r['wrong_key_psnr'])} | "
-                     f"{_cell(r['attack_best_psnr'])} | {r['attack_k']} |")
-    lines += ["", f"Wu et al. critical values for this size: NPCR >= {rows[0]['npcr_critical']:.4f} %, UACI in "
-                  f"[{rows[0]['uaci_interval'][0]:.4f}, {rows[0]['uaci_interval'][1]:.4f}] %. Attack: the better of a "
-                  f"substitute decoder ({meta['attack_steps']} steps) and the cipher's dedicated attack, with k known "
-                  "pairs of the attacker's own images (train and validation split).", ""]
+                     f"{r['npcr_critical']:.4f} | {_cell(r['npcr_pass'], 2)} | {_cell(r['uaci_pass'], 2)} | "
+                     f"{_cell(r['wrong_key_psnr'])} |")
+    lines += ["", "NPCR critical: Wu et al.'s value (alpha = 0.05) for each row's cipher-image size. Attack: the "
+                  f"better of a substitute decoder ({meta['attack_steps']} steps) and the method's dedicated attack, "
+                  "with k known pairs of the attacker's own images (train and validation split). Real-or-random: a "
+                  f"CNN trained {meta.get('game_steps', '?')} steps on {meta.get('game_n', '?')} of the attacker's "
+                  "images against noise.", "", "## Threat models", ""]
+    for r in rows:
+        lines.append(f"- **{r['method']}**: public: {r['threat_public']}; key: {r['threat_key']} "
+                     f"({'no key' if r['key_bits'] == 0 else format(r['key_bits'], 'g') + ' bits nominal'})"
+                     + (f"; {r['threat_note']}" if r["threat_note"] else "") + ".")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -302,6 +464,11 @@ def _figures(out: Path, rows: list[dict]) -> None:
         ax.annotate(r["method"], (capped(r["recon_psnr"]), capped(r["attack_best_psnr"])), fontsize=8,
                     xytext=(4, 2), textcoords="offset points")
     ax.plot([0, 60], [0, 60], color="gray", lw=0.8, ls=":")
+    ax.axhline(np.mean([r["blind_constant_psnr"]["mean"] for r in rows]), color="tab:red", lw=0.8, ls="--",
+               label="blind constant (k = 0)")
+    ax.axhline(np.mean([r["mean_oracle_psnr"]["mean"] for r in rows]), color="tab:purple", lw=0.8, ls="--",
+               label="mean oracle")
+    ax.legend(fontsize=8, loc="lower right")
     ax.set_xlabel("legitimate decryption PSNR (dB; exact shown at 60)")
     ax.set_ylabel(f"attacker's PSNR, k = {rows[0]['attack_k']} (dB)")
     ax.set_title("what the receiver gets and what an attacker gets")
@@ -309,9 +476,14 @@ def _figures(out: Path, rows: list[dict]) -> None:
     fig.savefig(out / "reconstruction_vs_attack.png", dpi=100)
     plt.close(fig)
 
+    timed = [r for r in rows if r.get("throughput_vs_aes") is not None]
+    if not timed:
+        return
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    ratios = [max(r["throughput_vs_aes"], 1e-9) for r in rows]
-    ax.barh([r["method"] for r in rows], ratios)
+    ratios = [max(r["throughput_vs_aes"], 1e-9) for r in timed]
+    spread = np.array([[max(m - r["throughput_vs_aes_range"][0], 0), max(r["throughput_vs_aes_range"][1] - m, 0)]
+                       for r, m in zip(timed, ratios)]).T
+    ax.barh([r["method"] for r in timed], ratios, xerr=spread)
     ax.set_xscale("log")
     ax.axvline(1.0, color="gray", lw=0.8)
     ax.set_xlabel("images per second, relative to AES-GCM (log scale)")
@@ -329,14 +501,21 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", nargs="*", default=None, help="names (default: every cipher and hider)")
     parser.add_argument("--attack-k", type=int, default=64)
     parser.add_argument("--attack-steps", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="CI-sized: 16 images, k = 8, 10 attack steps")
+    parser.add_argument("--game-n", type=int, default=256, help="attacker's images for the real-or-random game")
+    parser.add_argument("--game-steps", type=int, default=300, help="training steps of the game's distinguisher")
+    parser.add_argument("--timing-rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="CI-sized: 16 images, k = 8, 10 attack steps, a 20-step game on 32 images, 2 timing rounds")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.attack_k, args.attack_steps = args.n or 16, 8, 10
+        args.game_n, args.game_steps, args.timing_rounds = 32, 20, 2
     data = args.data if args.data in ("auto", "corpus") else args.data.split(",")
     try:
-        rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed)
+        rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed,
+                   game_n=args.game_n, game_steps=args.game_steps, timing_rounds=args.timing_rounds,
+                   command=" ".join(["python -m utils.benchmark", *(sys.argv[1:] if argv is None else argv)]))
     except (KeyError, ValueError, FileNotFoundError) as exc:
         print(f"python -m utils.benchmark: {exc}", file=sys.stderr)
         return 2

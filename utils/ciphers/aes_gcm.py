@@ -40,14 +40,24 @@ def _aesgcm(key: bytes):
     return AESGCM(bytes(key))
 
 
-def aes_encrypt(data: bytes, key: bytes, associated_data: bytes = b"") -> bytes:
+def _check_nonce(nonce) -> None:
+    if nonce is not None and (not isinstance(nonce, (bytes, bytearray)) or len(nonce) != _NONCE_BYTES):
+        raise ValueError(f"nonce must be None (a fresh random one per message) or {_NONCE_BYTES} bytes, got "
+                         f"{type(nonce).__name__} of length {len(nonce) if hasattr(nonce, '__len__') else '?'}")
+
+
+def aes_encrypt(data: bytes, key: bytes, associated_data: bytes = b"", nonce: bytes | None = None) -> bytes:
     """Encrypt and authenticate ``data``; returns nonce (12 bytes) + ciphertext + tag (16 bytes).
 
     ``associated_data`` is authenticated but not encrypted (a header the receiver must see unchanged).
+    ``nonce``: None (the default and the only safe choice) draws a fresh random one; a fixed nonce repeated
+    over messages is a known misuse (GCM becomes a fixed XOR key stream), there only as the course's
+    insecure control.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}; for arrays use aes_encrypt_image")
-    nonce = os.urandom(_NONCE_BYTES)
+    _check_nonce(nonce)
+    nonce = os.urandom(_NONCE_BYTES) if nonce is None else bytes(nonce)
     return nonce + _aesgcm(key).encrypt(nonce, bytes(data), associated_data or None)
 
 
@@ -65,13 +75,14 @@ def aes_decrypt(blob: bytes, key: bytes, associated_data: bytes = b"") -> bytes:
                                  "data was changed after encryption; nothing was decrypted") from None
 
 
-def aes_encrypt_image(image: np.ndarray, key: bytes) -> bytes:
-    """Encrypt an array's bytes; its dtype and shape travel in an authenticated header."""
+def aes_encrypt_image(image: np.ndarray, key: bytes, nonce: bytes | None = None) -> bytes:
+    """Encrypt an array's bytes; its dtype and shape travel in an authenticated header (``nonce``: see
+    :func:`aes_encrypt`)."""
     array = np.ascontiguousarray(image)
     if array.dtype == object:
         raise TypeError("image must be a numeric array")
     header = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
-    return len(header).to_bytes(2, "big") + header + aes_encrypt(array.tobytes(), key, associated_data=header)
+    return len(header).to_bytes(2, "big") + header + aes_encrypt(array.tobytes(), key, associated_data=header, nonce=nonce)
 
 
 def aes_decrypt_image(blob: bytes, key: bytes) -> np.ndarray:
@@ -89,7 +100,7 @@ def aes_decrypt_image(blob: bytes, key: bytes) -> np.ndarray:
 # the cipher interface (utils.ciphers.base)
 # ------------------------------------------------------------------------------------------------------
 
-from .base import Cipher, check_batch, check_images  # noqa: E402
+from .base import Cipher, ThreatModel, check_batch, check_images  # noqa: E402
 
 #: The course's demonstration key: fixed so that notebooks repeat; make a real one with aes_key().
 DEMO_KEY = bytes(range(32))
@@ -101,18 +112,24 @@ class AesGcmCipher(Cipher):
 
     Decryption is exact for 8-bit images and refuses any changed byte or wrong key (AESDecryptionError).
     Because every encryption draws a new nonce, encrypting one image twice gives two unrelated ciphertexts.
+
+    ``nonce``: a fixed 12-byte nonce used for every image instead: the classic misuse, kept as an insecure
+    control (:func:`repeated_nonce`). GCM is counter mode, so a repeated nonce repeats the key stream:
+    ``C = P XOR K`` for every image, deterministic, and one known pair gives K away.
     """
 
     name, kind, image_size = "aes_gcm", "classic", None
 
-    def __init__(self, key: bytes = DEMO_KEY):
+    def __init__(self, key: bytes = DEMO_KEY, nonce: bytes | None = None):
         _aesgcm(key)  # checks the key
+        _check_nonce(nonce)
         self.key = bytes(key)
+        self.nonce = None if nonce is None else bytes(nonce)
 
     def encrypt(self, images) -> np.ndarray:
         batch = check_images(images)
         pixels = np.round(batch * 255.0).astype(np.uint8)
-        return np.stack([np.frombuffer(aes_encrypt_image(p, self.key), np.uint8) for p in pixels])
+        return np.stack([np.frombuffer(aes_encrypt_image(p, self.key, self.nonce), np.uint8) for p in pixels])
 
     def decrypt(self, ciphertext) -> np.ndarray:
         blobs = check_batch(ciphertext, "u", 2)
@@ -131,13 +148,43 @@ class AesGcmCipher(Cipher):
         return np.stack([b[start:start + count].reshape(shape) for b in blobs])
 
     def with_key(self, key) -> "AesGcmCipher":
-        return AesGcmCipher(key)
+        return AesGcmCipher(key, self.nonce)
 
     def other_key(self) -> "AesGcmCipher":
         """The key with every byte plus one (mod 256): a neighbouring key."""
-        return AesGcmCipher(bytes((b + 1) % 256 for b in self.key))
+        return AesGcmCipher(bytes((b + 1) % 256 for b in self.key), self.nonce)
+
+    def threat_model(self) -> ThreatModel:
+        if self.nonce is None:
+            return ThreatModel("the algorithm (AES-256-GCM), the nonce of each message", "a random 256-bit key",
+                               256, "randomised: a fresh 96-bit nonce per image; authenticated (a wrong key or a "
+                               "changed byte is refused)")
+        return ThreatModel("the algorithm (AES-256-GCM) and the nonce, the same for every image",
+                           "a random 256-bit key", 256, "MISUSE (insecure control): a repeated nonce repeats the "
+                           "key stream, C = P XOR K; one known pair reveals K for every image of that size")
+
+    def dedicated_attack(self, known_plains, test_ciphertext):
+        """With a repeated nonce, one known pair gives the key stream K = C XOR P, which decrypts every
+        ciphertext of that size (the tag is then the only thing that fails; the pixels come back). With
+        fresh nonces there is no such attack: None."""
+        plains = np.asarray(known_plains, np.float32)
+        if self.nonce is None or plains.ndim != 3 or len(plains) == 0:
+            return None
+        stream = self.cipher_image(self.encrypt(plains[:1]))[0] ^ np.round(plains[0] * 255.0).astype(np.uint8)
+        return (self.cipher_image(test_ciphertext) ^ stream[None]).astype(np.float32) / 255.0
 
 
-def load(key: bytes = DEMO_KEY) -> AesGcmCipher:
-    """AES-256-GCM with the course's demonstration key (or ``key``)."""
-    return AesGcmCipher(key)
+def load(key: bytes = DEMO_KEY, nonce: bytes | None = None) -> AesGcmCipher:
+    """AES-256-GCM with the course's demonstration key (or ``key``); ``nonce`` only for the insecure control."""
+    return AesGcmCipher(key, nonce)
+
+
+#: The fixed nonce of the insecure control (any fixed value is equally bad).
+REPEATED_NONCE = bytes(12)
+
+
+def repeated_nonce(key: bytes = DEMO_KEY) -> AesGcmCipher:
+    """The insecure control: AES-256-GCM with one nonce for every image (named ``aes_gcm_repeated_nonce``)."""
+    cipher = AesGcmCipher(key, REPEATED_NONCE)
+    cipher.name = "aes_gcm_repeated_nonce"
+    return cipher

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from ..metrics import Interval
+from ..metrics import Interval, blind_constant_guess
 from .evaluation import _quality, as_uint8
 
 __all__ = ["attacker_images", "train_substitute_decoder", "decode_with", "known_plaintext_curve", "format_curve"]
@@ -82,26 +82,31 @@ def decode_with(model, features, batch: int = 64) -> np.ndarray:
 
 
 def known_plaintext_curve(cipher, attacker_plains, test_set, ks=(0, 1, 4, 16, 64), steps: int = 300,
-                          **train_kwargs) -> dict[int, dict]:
+                          oracle=None, **train_kwargs) -> dict[int, dict]:
     """Recovered quality of the test images against the number k of known pairs.
 
     For each k, the attacker encrypts (or is given the encryption of) their first k plaintexts, trains a
     substitute decoder on those pairs and decrypts the test ciphertexts. Returns, per k, ``psnr``,
-    ``ssim``, ``mse`` (Intervals over the test sources) and ``seconds`` (training time).
+    ``ssim``, ``mse`` (Intervals over the test sources) and ``seconds`` (training time). ``oracle``: the
+    cipher that encrypts the attacker's pairs, when it is not ``cipher`` itself (a hider that must put the
+    attacker's images into covers other than the test covers).
     """
     def attack(plains, features, test_features):
         model = train_substitute_decoder(features, plains, steps, **train_kwargs)
         return decode_with(model, test_features), {}
 
-    return curve_over_k(cipher, attacker_plains, test_set, ks, attack)
+    return curve_over_k(cipher, attacker_plains, test_set, ks, attack, oracle=oracle)
 
 
-def curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero: dict | None = None) -> dict[int, dict]:
+def curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero: dict | None = None,
+                 oracle=None) -> dict[int, dict]:
     """The loop every attack curve shares: for each k, ``attack(plains[:k], their cipher features, the test
     ciphertexts' features)`` returns (recovered images, extra entries); k = 0 is the constant guess at the
     attacker's mean grey level (with ``at_zero`` as its extra entries). Per k: ``psnr``, ``ssim``, ``mse``
     (Intervals over the test sources), ``seconds`` (wall time of the attack) and the extra entries.
+    ``oracle`` (default ``cipher``) encrypts the attacker's pairs.
     """
+    oracle = cipher if oracle is None else oracle
     images = test_set.images
     target = as_uint8(images)
     test_features = cipher.features(cipher.encrypt(images))
@@ -110,10 +115,10 @@ def curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero: dict | 
     for k in ks:
         began = time.perf_counter()
         if k == 0:
-            guess, extra = np.full(images.shape, float(np.mean(attacker_plains)), np.float32), dict(at_zero or {})
+            guess, extra = blind_constant_guess(attacker_plains, images.shape), dict(at_zero or {})
         else:
             plains = attacker_plains[:k]
-            guess, extra = attack(plains, cipher.features(cipher.encrypt(plains)), test_features)
+            guess, extra = attack(plains, oracle.features(oracle.encrypt(plains)), test_features)
         out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began, **extra}
     return out
 

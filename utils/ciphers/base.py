@@ -20,6 +20,8 @@ and, for the measurements of notebooks 05-09:
 * ``other_key()``: the same cipher under a different key of its own choosing (a neighbouring key for a
   classic cipher, a model trained from another seed for a learned one): what the benchmark's
   key-sensitivity test decrypts with;
+* ``threat_model()``: a :class:`ThreatModel`: what is public (design, training recipe, weights), what
+  the key is, and its size in bits -- what the security measurements are measured under;
 * ``dedicated_attack(known_plains, test_ciphertext)``: the classic break the design invites, when there is
   one (recovering an XOR key stream, inverting a linear map), given known plaintexts: the attacker's
   recovered test plaintexts, or None where only the generic substitute decoder of
@@ -31,10 +33,32 @@ Wrong shapes, dtypes or ranges get a clear error (:func:`check_images`, :func:`c
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cipher", "check_images", "check_batch", "to_uint8"]
+__all__ = ["Cipher", "ThreatModel", "check_images", "check_batch", "to_uint8"]
+
+
+@dataclass(frozen=True)
+class ThreatModel:
+    """What a cipher's security is measured under (Kerckhoffs: everything but the key is public).
+
+    ``public``: what the attacker knows (the design, the training recipe, shipped weights, ...);
+    ``key``: what the sender and receiver keep secret; ``key_bits``: the key's nominal size in bits (0 for
+    no key); ``note``: what limits it in practice (a smaller effective key space, a public part that
+    gives the key away, ...).
+    """
+
+    public: str
+    key: str
+    key_bits: float
+    note: str = ""
+
+    def describe(self) -> str:
+        """One paragraph: public, key, bits, note."""
+        bits = "no key" if self.key_bits == 0 else f"{self.key_bits:g} bits"
+        return f"public: {self.public}; key: {self.key} ({bits})" + (f"; {self.note}" if self.note else "")
 
 
 def check_images(images, image_size: int | None = None, name: str = "images") -> np.ndarray:
@@ -121,6 +145,10 @@ class Cipher(ABC):
     def other_key(self) -> "Cipher":
         """This cipher under a different key of its own choosing (for the key-sensitivity test)."""
         raise NotImplementedError(f"{self.name} has no other_key")
+
+    def threat_model(self) -> ThreatModel:
+        """What is public, what the key is, and its size in bits (each cipher says)."""
+        raise NotImplementedError(f"{self.name} states no threat model")
 
     def dedicated_attack(self, known_plains, test_ciphertext):
         """The attack this design invites with ``len(known_plains)`` known pairs (encrypted here by the

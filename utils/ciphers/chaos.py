@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-__all__ = ["BURN_IN", "BYTE_SCALE", "MapKey", "logistic_orbit", "henon_orbit", "orbit_bytes", "logistic_stream",
+__all__ = ["BURN_IN", "clear_caches", "BYTE_SCALE", "MapKey", "logistic_orbit", "henon_orbit", "orbit_bytes", "logistic_stream",
            "henon_stream", "sort_permutation", "cat_map_permutation", "apply_permutation", "invert_permutation",
            "bifurcation_data", "henon_attractor", "divergence"]
 
@@ -208,6 +208,13 @@ def _check_not_periodic(orbit, name) -> None:
     if len(tail) >= 8 and len(np.unique(tail)) < len(tail) // 2:
         raise ValueError(f"the {name} orbit of this key is periodic (it repeats values); choose another "
                          "initial value or parameter")
+
+
+def clear_caches() -> None:
+    """Forget the cached key streams and permutations, so that the next encryption generates them again
+    (what a receiver without a cache pays: the benchmark times encryption this way)."""
+    for cached in (_logistic_stream, _henon_stream, _henon_permutation):
+        cached.cache_clear()
 
 
 @functools.lru_cache(maxsize=32)

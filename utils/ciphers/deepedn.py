@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Cipher, check_batch, check_images
+from .base import Cipher, ThreatModel, check_batch, check_images
 
 __all__ = ["DEFAULT_KEY", "SECOND_KEY", "KEY_DOMAINS", "DeepEDNConfig", "DeepEDN", "key_taps", "key_domain_images",
            "autocorrelation", "train_cyclegan", "roi_masks", "dice", "train_roi", "predict_roi", "linear_attack",
@@ -541,6 +541,15 @@ class DeepEDNCipher(Cipher):
     def other_key(self) -> "DeepEDNCipher":
         """The model trained by the same command from another seed (``deepedn_64_seed1``)."""
         return self.with_key("deepedn_64_seed1")
+
+    def threat_model(self) -> ThreatModel:
+        c = self.model.config
+        return ThreatModel("the design and the training recipe (the course's code and command)",
+                           "the trained networks G and F, which the recipe makes from the key-domain integer and "
+                           "the training seed", 64,
+                           "two 32-bit integers nominally; the weights are millions of floats, but not chosen "
+                           f"at random: the demonstration model uses key {c.key} and seed {c.seed}; deterministic "
+                           "(one image, one cipher image)")
 
     def dedicated_attack(self, known_plains, test_ciphertext):
         """None: DeepEDN has no classic break of its own (no key stream to recover, no linear map to invert);

@@ -27,9 +27,9 @@ import functools
 
 import numpy as np
 
-from .base import Cipher, check_batch, check_images
+from .base import Cipher, ThreatModel, check_batch, check_images
 
-__all__ = ["DEFAULT_KEY", "SECOND_KEY", "FIELD_SCALE", "check_key", "phase_masks", "mask_tensors", "drpe_encrypt",
+__all__ = ["DEFAULT_KEY", "SECOND_KEY", "FIELD_SCALE", "check_key", "phase_masks", "clear_caches", "mask_tensors", "drpe_encrypt",
            "drpe_decrypt", "to_complex", "gaussian_view", "DRPECipher", "load"]
 
 #: The course's demonstration key (fixed so that the notebooks repeat), and the second key of the
@@ -64,6 +64,11 @@ def phase_masks(key: int, height: int, width: int) -> tuple[np.ndarray, np.ndarr
     n, b = rng.random((height, width)), rng.random((height, width))
     n.setflags(write=False), b.setflags(write=False)
     return n, b
+
+
+def clear_caches() -> None:
+    """Forget the cached masks, so that the next encryption draws them again (the benchmark times it so)."""
+    phase_masks.cache_clear()
 
 
 def mask_tensors(key: int, height: int, width: int, dtype: str = "float32") -> tuple:
@@ -194,6 +199,13 @@ class DRPECipher(Cipher):
         """A neighbouring key: ``key + 1``. Its masks share nothing with this key's (each key seeds its own
         generator), which is what the key-sensitivity test should find."""
         return self.with_key(self.key + 1)
+
+    def threat_model(self) -> ThreatModel:
+        return ThreatModel("the design (two random phase masks, Fourier transforms)",
+                           "the integer that seeds both masks", 128,
+                           "a real key is drawn by secrets.randbits(128); the demonstration key "
+                           f"{self.key} has {int(self.key).bit_length()} bits; the field is linear in the image, "
+                           "so the Fourier mask follows from a few known pairs")
 
     def dedicated_attack(self, known_plains, test_ciphertext):
         """Fourier-mask recovery (:func:`utils.ciphers.drpe_attacks.recover_fourier_mask`) from the known

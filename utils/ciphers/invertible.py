@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Cipher, check_batch, check_images
+from .base import Cipher, ThreatModel, check_batch, check_images
 from .drpe import (DEFAULT_KEY, SECOND_KEY, check_key, drpe_decrypt, drpe_encrypt, gaussian_view, mask_tensors,
                    to_complex)
 
@@ -432,20 +432,25 @@ class InvertibleCipher(Cipher):
         this cipher's key: the weights come from a public recipe (notebook 07, exercise 3 and section 4)."""
         return self.with_key(self.net.config.key + 1)
 
-    def dedicated_attack(self, known_plains, test_ciphertext):
-        """The ridge linear decoder of :func:`utils.ciphers.drpe_attacks.fit_linear_decoder` on the known pairs
-        of ``known_plains`` (encrypted here): the recovered test plaintexts, float32 (N, H, W); None without
-        pairs. It is the attack that worked in notebook 07: Fourier-mask recovery on the ciphertext as if it
-        were DRPE's finds no consistent mask, and the design-aware attack (:func:`peel_attack`) needs an
-        attacker's own trained network (it failed with a briefly trained one), while the linear decoder
-        recovers the test images far above the constant guess from 256-1024 pairs."""
-        from .drpe_attacks import fit_linear_decoder
+    def threat_model(self) -> ThreatModel:
+        return ThreatModel("the design, the training recipe and the trained weights (shipped with the course)",
+                           "the DRPE seed (an integer)", 128,
+                           "with the weights public the cipher is DRPE between two public invertible maps, and "
+                           "the peel attack recovers the masks from a handful of known pairs; the demonstration seed "
+                           f"{self.net.config.key} has {int(self.net.config.key).bit_length()} bits")
 
-        features = self.features(test_ciphertext)
-        if len(known_plains) == 0:
+    def dedicated_attack(self, known_plains, test_ciphertext):
+        """The peel attack (:func:`peel_attack`) with the cipher's own, public weights: the known pairs of
+        ``known_plains`` (encrypted here) are peeled to DRPE pairs through the shipped networks, the masks
+        are recovered, and the test ciphertexts decrypted: float32 (N, H, W). None with fewer than 2 pairs.
+        Exact to float precision from 3-4 pairs of the course's 64x64 patches (as DRPE itself); an
+        attacker who had to train their own network (weights secret) would not get this
+        (:func:`peel_attack` with another network, notebook 07)."""
+        if len(known_plains) < 2:
             return None
         plains = check_images(known_plains, self.image_size, "known_plains")
-        return fit_linear_decoder(self.features(self.encrypt(plains)), plains)(features)
+        images, _ = peel_attack(self.net, plains, self.encrypt(plains), self._check(test_ciphertext))
+        return images
 
     def __repr__(self) -> str:
         c = self.net.config

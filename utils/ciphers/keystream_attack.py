@@ -17,8 +17,9 @@ signature is shared stay ambiguous (they are matched in some order, mostly wrong
 
 **How many pairs.** A signature has k-1 bytes, so at most 256^(k-1) different ones; H*W positions can all
 be told apart only if ``256^(k-1) >= H*W``, i.e. ``k >= 1 + ceil(log_256(H*W))`` (:func:`pairs_needed`):
-3 pairs for 64x64 up to 256x256 images, 4 for 512x512. No choice of plaintexts does with fewer (with
-k-1 bytes of signature, at least H*W / 256^(k-1) positions share each signature). Chosen plaintexts reach
+3 pairs for 64x64 up to 256x256 images, 4 for 512x512. For an arbitrary permutation no choice of
+plaintexts does with fewer (with k-1 bytes of signature, at least H*W / 256^(k-1) positions share each
+signature). Chosen plaintexts reach
 the bound (:func:`designed_plaintexts`: an all-zero image, then the base-256 digits of each position's
 index); known plaintexts (ordinary images) need more, since flat regions give many positions the same
 signature.
@@ -26,6 +27,12 @@ signature.
 When the public codes are not the pixels themselves (``bp_chaotic``: the published network's output), the
 attacker cannot write the digits directly, but can compute the codes of any plaintext offline and choose
 plaintexts whose codes have distinct signatures (:func:`searched_plaintexts`); the bound is the same.
+
+**When the permutation has few choices.** The bound is for a permutation that could be any of (H*W)!.
+The chaotic cipher's is an Arnold cat map, one of about N^2 x its period (2^17 on a 64 x 64 grid): few
+enough to try every one against the difference of 2 pairs, ``C0 XOR C1 = perm(Y0 XOR Y1)``
+(:func:`cat_map_search`, a fraction of a second), which gives the permutation exactly from 2 *known*
+ordinary images, and the stream with it.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from ..metrics import bootstrap_ci
 from .evaluation import _quality, as_uint8
 
 __all__ = ["pairs_needed", "designed_plaintexts", "searched_plaintexts", "RecoveredKey", "recover_keystream", "decrypt_with",
+           "CatMapSearch", "cat_map_search",
            "attack_curve", "format_attack_curve"]
 
 
@@ -228,3 +236,90 @@ def format_attack_curve(curve: dict[int, dict], pixels: int | None = None) -> st
         lines.append(f"{k:>8}{row['psnr'].format(1):>22}{row['ssim'].format(3):>24}{row['exact'].mean:>8.0%}"
                      f"{row['ambiguous']:>11}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------------
+# the chaotic cipher's permutation is an Arnold cat map: few enough maps to try them all
+# ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class CatMapSearch:
+    """What :func:`cat_map_search` found: the cat map (``p``, ``q``, ``rounds``; None if none fits), the
+    recovered permutation and stream (``key``, a :class:`RecoveredKey`), ``candidates`` (maps that fit both
+    pairs exactly: 1 means the answer is unique), ``tested`` (distinct maps tried: the key space of the
+    permutation, about ``size^2`` x its period) and ``seconds``."""
+
+    p: int | None
+    q: int | None
+    rounds: int | None
+    key: RecoveredKey | None
+    candidates: int
+    tested: int
+    seconds: float
+
+    @property
+    def key_space_bits(self) -> float:
+        """log2 of the number of distinct cat maps tried."""
+        return float(np.log2(max(self.tested, 1)))
+
+
+def cat_map_search(plain_codes, ciphertexts, samples: int = 48, max_rounds: int | None = None) -> CatMapSearch:
+    """Exhaustive search of the cat map from 2 pairs (Y0, C0), (Y1, C1) of a ``C = catmap(Y) XOR K`` cipher.
+
+    XOR removes the key stream from differences: ``C0 XOR C1 = catmap(Y0 XOR Y1)``, a relation that
+    involves the permutation only. The cat map on an N x N grid is the matrix ``M = [[1, p], [q, pq + 1]]``
+    (mod N) applied ``rounds`` times; ``p`` and ``q`` matter only mod N, and the rounds only up to the period
+    of M, so there are at most N^2 x period maps (about 2^17.6 at 64 px). For every (p, q) at once, round
+    after round, the map's destinations of ``samples`` source pixels are checked against the difference
+    images; the few maps that pass are checked on every pixel. Then ``K = C0 XOR catmap(Y0)`` and every
+    ciphertext of that key and size decrypts. ``plain_codes``, ``ciphertexts``: uint8 (k >= 2, N, N); only
+    the first two pairs are used. ``max_rounds``: stop after that many rounds (default: each map's period).
+    """
+    began = time.perf_counter()
+    y = np.asarray(plain_codes)
+    c = np.asarray(ciphertexts)
+    if y.dtype != np.uint8 or c.dtype != np.uint8:
+        raise TypeError(f"plain_codes and ciphertexts must be uint8, got {y.dtype} and {c.dtype}")
+    if y.shape != c.shape or y.ndim != 3 or len(y) < 2 or y.shape[1] != y.shape[2]:
+        raise ValueError(f"need k >= 2 pairs of square images (k, N, N), got {y.shape} and {c.shape}")
+    n = y.shape[1]
+    dp = (y[0] ^ y[1]).ravel()
+    dc = (c[0] ^ c[1]).ravel()
+    # check pixels whose difference value is rare first: they reject wrong maps fastest
+    values, inverse, counts = np.unique(dp, return_inverse=True, return_counts=True)
+    rarity = counts[inverse.ravel()] + np.random.default_rng(0).random(dp.size)
+    src = np.argsort(rarity, kind="stable")[:samples]
+    si, sj = np.divmod(src, n)
+    pq = np.arange(n, dtype=np.int64)
+    p, q = (a.ravel() for a in np.meshgrid(pq, pq, indexing="ij"))
+    one = np.array([[1, 0], [0, 1]], np.int64)
+    step = np.stack([np.stack([np.ones_like(p), p], -1), np.stack([q, p * q + 1], -1)], -2) % n  # (N^2, 2, 2)
+    power = np.broadcast_to(one, step.shape).copy()
+    alive = np.ones(len(p), bool)  # maps whose period has not yet been reached
+    found, tested, rounds = [], 0, 0
+    limit = max_rounds if max_rounds is not None else 6 * n
+    full_i, full_j = np.divmod(np.arange(n * n, dtype=np.int64), n)
+    while alive.any() and rounds < limit:
+        rounds += 1
+        power[alive] = np.einsum("kab,kbc->kac", step[alive], power[alive]) % n
+        back = alive & np.all(power == one, axis=(1, 2))  # identity: the period is reached, no new maps
+        alive &= ~back
+        idx = np.flatnonzero(alive)
+        tested += idx.size
+        m = power[idx]
+        di = (m[:, 0, 0, None] * si + m[:, 0, 1, None] * sj) % n
+        dj = (m[:, 1, 0, None] * si + m[:, 1, 1, None] * sj) % n
+        ok = np.all(dc[di * n + dj] == dp[src][None], axis=1)
+        for k in idx[ok]:
+            a = power[k]
+            dest = ((a[0, 0] * full_i + a[0, 1] * full_j) % n) * n + (a[1, 0] * full_i + a[1, 1] * full_j) % n
+            if np.array_equal(dc[dest], dp):
+                found.append((int(p[k]), int(q[k]), rounds, dest))
+    if not found:
+        return CatMapSearch(None, None, None, None, 0, tested, time.perf_counter() - began)
+    fp, fq, fr, dest = found[0]
+    perm = np.empty(n * n, np.int64)
+    perm[dest] = np.arange(n * n)  # gather form: scrambled[d] = flat[perm[d]]
+    stream = c[0].ravel() ^ y[0].ravel()[perm]
+    key = RecoveredKey(perm, stream, 0 if len(found) == 1 else n * n, 2, (n, n))
+    return CatMapSearch(fp, fq, fr, key, len(found), tested, time.perf_counter() - began)

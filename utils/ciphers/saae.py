@@ -51,7 +51,7 @@ quiet_tensorflow()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
-from .base import Cipher, check_batch, check_images  # noqa: E402
+from .base import Cipher, ThreatModel, check_batch, check_images  # noqa: E402
 
 __all__ = ["SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "training_images", "augment", "train", "evaluate",
            "SAAECipher", "PublicEncryption", "save_pretrained", "load_model", "load", "PRETRAINED_DIR",
@@ -434,6 +434,13 @@ class SAAECipher(Cipher):
     def other_key(self) -> "SAAECipher":
         """Another key pair: the model trained by the same recipe from seed 1 (``saae_64_seed1``; see its card)."""
         return self.with_key(OTHER_KEY_MODEL)
+
+    def threat_model(self) -> ThreatModel:
+        return ThreatModel("the design, the training recipe and the encoder (the paper's public key)",
+                           "the decoder (the private key), trained with the encoder from a seed", 32,
+                           "the decoder's weights are not drawn at random but trained from a 32-bit seed; anyone "
+                           "with the public encoder encrypts images of their choice (unlimited chosen pairs) "
+                           "and can invert it by gradient descent; deterministic")
 
     def dedicated_attack(self, known_plains, test_ciphertext, steps: int = 200):
         """The break this design invites: the encoder is the *public* key, a differentiable function that anyone

@@ -19,17 +19,39 @@ The two baselines every attack is compared with have one name each, used everywh
                     attacker's own images (k = 0 on every attack curve)
     MEAN_ORACLE     each test image replaced by its own mean grey level: an oracle (it needs the image),
                     the floor a decryption must clear to show anything of the picture's structure
+
+and the guesses themselves, made once here: :func:`blind_constant_guess`, :func:`mean_oracle_guess`.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
+import numpy as np
+
+__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "blind_constant_guess", "mean_oracle_guess", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
            "say"]
 
 BLIND_CONSTANT = "blind constant (the attacker's mean grey, k = 0)"
 MEAN_ORACLE = "mean oracle (each image's own mean grey)"
+
+
+def blind_constant_guess(attacker_plains, shape) -> np.ndarray:
+    """The :data:`BLIND_CONSTANT` guess: float32 images of ``shape`` at the mean grey level of the
+    attacker's own images ``attacker_plains`` (it sees nothing of the test images)."""
+    plains = np.asarray(attacker_plains, np.float64)
+    if plains.size == 0:
+        raise ValueError("the blind constant needs the attacker's own images; attacker_plains is empty")
+    return np.full(shape, float(np.mean(plains)), np.float32)
+
+
+def mean_oracle_guess(images) -> np.ndarray:
+    """The :data:`MEAN_ORACLE` guess: each image (N, H, W) replaced by its own mean grey level. An oracle:
+    it needs the image it guesses."""
+    images = np.asarray(images, np.float32)
+    if images.ndim != 3:
+        raise ValueError(f"images must be a batch (N, H, W), got shape {images.shape}")
+    return np.broadcast_to(images.mean(axis=(1, 2), keepdims=True), images.shape).astype(np.float32)
 
 
 def mean_of(value) -> float:
