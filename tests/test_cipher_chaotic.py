@@ -227,5 +227,38 @@ def test_other_key_and_dedicated_attack_for_the_benchmark(test_images, bp):
         assert np.mean([metrics.psnr(a, b) for a, b in zip(as_uint8(test_images.images), as_uint8(other.decrypt(ct)))]) < 12
         assert cipher.dedicated_attack(known[:0], ct) is None
         np.testing.assert_array_equal(cipher.dedicated_attack(known, ct), cipher.decrypt(ct))  # 16 known pairs
+        if cipher.name == "chaotic":  # its permutation is a cat map: 2 known pairs suffice
+            assert cipher.dedicated_attack(known[:1], ct) is None
+            np.testing.assert_array_equal(cipher.dedicated_attack(known[:2], ct), cipher.decrypt(ct))
         with pytest.raises(ValueError, match="depends on the size"):
             cipher.dedicated_attack(known[:, :32, :32], ct)
+
+
+@pytest.mark.parametrize("p, q, rounds", [(5, 11, 7), (1, 1, 1), (63, 2, 30)])
+def test_cat_map_search_finds_the_map_from_two_known_pairs(p, q, rounds):
+    from utils.ciphers.attacks import attacker_images
+
+    cipher = chaotic.load(cat_p=p, cat_q=q, cat_rounds=rounds)
+    known = attacker_images(64, 2, seed=3)
+    found = ka.cat_map_search(cipher.public_codes(known), cipher.encrypt(known))
+    assert found.candidates == 1 and found.key.complete
+    np.testing.assert_array_equal(found.key.perm, cipher.key.permutation(64))
+    np.testing.assert_array_equal(found.key.stream, cipher.keystream((64, 64)).ravel())
+    assert 2 ** 16 < found.tested < 64 * 64 * 96 and 16 < found.key_space_bits < 18  # the whole space, about 2^17
+
+
+def test_cat_map_search_finds_nothing_for_a_permutation_that_is_no_cat_map():
+    from utils.ciphers.attacks import attacker_images
+
+    cipher = chaotic.load()
+    known = attacker_images(32, 2, seed=4)
+    codes = cipher.public_codes(known)
+    shuffle = np.random.default_rng(0).permutation(32 * 32)
+    stream = cipher.keystream((32, 32)).ravel()
+    ct = (codes.reshape(2, -1)[:, shuffle] ^ stream).reshape(codes.shape)
+    found = ka.cat_map_search(codes, ct)
+    assert found.key is None and found.candidates == 0 and found.tested > 32 * 32
+    with pytest.raises(ValueError, match="k >= 2 pairs of square"):
+        ka.cat_map_search(codes[:1], ct[:1])
+    with pytest.raises(TypeError, match="uint8"):
+        ka.cat_map_search(codes.astype(np.float32), ct)

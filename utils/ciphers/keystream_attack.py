@@ -245,9 +245,10 @@ def format_attack_curve(curve: dict[int, dict], pixels: int | None = None) -> st
 @dataclass
 class CatMapSearch:
     """What :func:`cat_map_search` found: the cat map (``p``, ``q``, ``rounds``; None if none fits), the
-    recovered permutation and stream (``key``, a :class:`RecoveredKey`), ``candidates`` (maps that fit both
-    pairs exactly: 1 means the answer is unique), ``tested`` (distinct maps tried: the key space of the
-    permutation, about ``size^2`` x its period) and ``seconds``."""
+    recovered permutation and stream (``key``, a :class:`RecoveredKey`), ``candidates`` (distinct
+    permutations that fit both pairs exactly: 1 means the answer is unique), ``tested`` ((p, q, rounds)
+    tried: the key space of the permutation, about ``size^2`` x its period; a few of them give the same
+    map) and ``seconds``."""
 
     p: int | None
     q: int | None
@@ -259,7 +260,7 @@ class CatMapSearch:
 
     @property
     def key_space_bits(self) -> float:
-        """log2 of the number of distinct cat maps tried."""
+        """log2 of the number of (p, q, rounds) tried."""
         return float(np.log2(max(self.tested, 1)))
 
 
@@ -313,8 +314,8 @@ def cat_map_search(plain_codes, ciphertexts, samples: int = 48, max_rounds: int 
         for k in idx[ok]:
             a = power[k]
             dest = ((a[0, 0] * full_i + a[0, 1] * full_j) % n) * n + (a[1, 0] * full_i + a[1, 1] * full_j) % n
-            if np.array_equal(dc[dest], dp):
-                found.append((int(p[k]), int(q[k]), rounds, dest))
+            if np.array_equal(dc[dest], dp) and not any(np.array_equal(dest, f[3]) for f in found):
+                found.append((int(p[k]), int(q[k]), rounds, dest))  # different (p, q, rounds) can be one map
     if not found:
         return CatMapSearch(None, None, None, None, 0, tested, time.perf_counter() - began)
     fp, fq, fr, dest = found[0]
