@@ -53,3 +53,20 @@ def test_ranking_and_say():
 
 def test_the_two_baselines_have_distinct_names():
     assert BLIND_CONSTANT != MEAN_ORACLE and "k = 0" in BLIND_CONSTANT and "oracle" in MEAN_ORACLE
+
+
+def test_the_two_floors_are_made_once_here():
+    import numpy as np
+
+    from utils.metrics import blind_constant_guess, mean_oracle_guess
+
+    own = np.array([[[0.0, 1.0]], [[0.5, 0.5]]], np.float32)  # the attacker's images: mean 0.5
+    guess = blind_constant_guess(own, (3, 2, 2))
+    assert guess.shape == (3, 2, 2) and guess.dtype == np.float32 and np.all(guess == 0.5)
+    images = np.array([[[0.0, 0.2], [0.4, 0.6]], [[1.0, 1.0], [1.0, 1.0]]], np.float32)
+    oracle = mean_oracle_guess(images)
+    np.testing.assert_allclose(oracle[0], 0.3) and np.testing.assert_allclose(oracle[1], 1.0)
+    with pytest.raises(ValueError, match="attacker's own images"):
+        blind_constant_guess(np.zeros((0, 2, 2)), (1, 2, 2))
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        mean_oracle_guess(images[0])
