@@ -38,9 +38,17 @@ def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     assert "| aes_gcm | classic | exact" in table and "Wu et al." in table and "## Threat models" in table
     assert table.index("Security by its definition") < table.index("Reconstruction")
     assert (out / "reconstruction_vs_attack.png").stat().st_size > 1000 and (out / "throughput.png").exists()
+    # --timing-only times the finished run again and keeps every other number
+    before = (out / "results.json").read_text()
+    assert benchmark.main(["--timing-only", "--timing-rounds", "1", "--out", str(out)]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["meta"]["timing_rounds"] == 1 and again["rows"][1]["game_lor_advantage"] == lsb["game_lor_advantage"]
+    assert again["rows"][1]["recon_psnr"] == lsb["recon_psnr"] and (out / "results.json").read_text() != before
 
 
 def test_unknown_methods_and_missing_datasets_get_clear_errors(tmp_path, capsys, monkeypatch):
+    assert benchmark.main(["--timing-only", "--out", str(tmp_path / "none")]) == 2
+    assert "re-times a finished run" in capsys.readouterr().err
     assert benchmark.main(["--methods", "rot13", "--out", str(tmp_path / "a")]) == 2
     assert "unknown method(s) ['rot13']" in capsys.readouterr().err
     monkeypatch.setenv("MEDSTEGO_DATA", str(tmp_path / "nothing"))

@@ -4,6 +4,7 @@
     python -m utils.benchmark --quick --out /tmp/bench          # CI-sized: few images, tiny attack budget
     python -m utils.benchmark --data chestxray14 --out ...      # a real dataset of data/README.md
     python -m utils.benchmark --methods aes_gcm chaotic --out ...
+    python -m utils.benchmark --timing-only --out runs/benchmark  # re-time a finished run (an idle machine)
 
 The methods are every cipher of :func:`utils.ciphers.available`, AES-GCM misused with one repeated nonce
 (``aes_gcm_repeated_nonce``, the insecure control) and, for comparison, the course's grey hiders (the
@@ -51,7 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HiderMethod", "AesLibraryCall", "methods", "pairs_to_exact", "interleaved_timing", "measure", "run", "main"]
+__all__ = ["HiderMethod", "AesLibraryCall", "methods", "pairs_to_exact", "interleaved_timing", "measure", "run", "retime",
+           "main"]
 
 #: The insecure control: AES-GCM with one nonce for every image.
 CONTROL = "aes_gcm_repeated_nonce"
@@ -212,8 +214,8 @@ def interleaved_timing(chosen: dict, images, rounds: int = 5) -> dict[str, dict]
     calls = {name: (lambda m: (lambda x: m.decrypt(m.encrypt(x))))(m) for name, m in chosen.items()}
     library = AesLibraryCall()
     calls[library.name] = library.roundtrip
-    for call in calls.values():  # warm up (graphs traced, libraries loaded)
-        call(images[:2])
+    for call in calls.values():  # warm up on the timed batch itself (graphs traced for its shape, libraries loaded)
+        call(images)
     seconds = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
@@ -351,22 +353,51 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
         if progress:
             print(f"[{i}/{len(chosen)}] {name}: {time.perf_counter() - t0:.0f} s "
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
-    timing = interleaved_timing(chosen, test.images[: min(len(test.images), 32)], timing_rounds)
+    meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
+            "game_n": game_n, "game_steps": game_steps, "command": command,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    _add_timing(rows, meta, chosen, test.images, timing_rounds)
+    _write_all(out, rows, meta)
+    return rows
+
+
+def _add_timing(rows: list[dict], meta: dict, chosen: dict, images, rounds: int) -> None:
+    from .runtime import machine_summary
+
+    timing = interleaved_timing(chosen, images[: min(len(images), 32)], rounds)
     for r in rows:
         t = timing[r["method"]]
         r["seconds_per_image"] = t["seconds_per_image"]
         r["throughput_vs_aes"] = t["ratio_to_aes"]["median"] if t["ratio_to_aes"] else None
         r["throughput_vs_aes_range"] = [t["ratio_to_aes"]["low"], t["ratio_to_aes"]["high"]] if t["ratio_to_aes"] else None
-    meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
-            "game_n": game_n, "game_steps": game_steps, "timing": timing, "timing_rounds": timing_rounds,
-            "command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    from .runtime import machine_summary
+    meta.update({"timing": timing, "timing_rounds": rounds, "timing_date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 "machine": machine_summary()})
 
-    meta["machine"] = machine_summary()
+
+def _write_all(out: Path, rows: list[dict], meta: dict) -> None:
     (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=float) + "\n")
     _write_csv(out / "results.csv", rows)
     (out / "results.md").write_text(markdown_table(rows, meta))
     _figures(out, rows)
+
+
+def retime(out: Path, data="auto", seed: int = 0, rounds: int = 5) -> list[dict]:
+    """Time the methods of a finished run in ``out`` again (on an otherwise idle machine, say) and rewrite its
+    speed columns, tables and figures; every other number stays as it was. Raises FileNotFoundError
+    without a ``results.json`` there."""
+    from .data import image_set
+
+    path = Path(out) / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: --timing-only re-times a finished run; run the benchmark into "
+                                f"{out} first")
+    stored = json.loads(path.read_text())
+    rows, meta = stored["rows"], stored["meta"]
+    test = image_set("test", size=meta["size"], n=meta["n"], data=data, seed=seed)
+    test.images = (np.round(test.images * 255.0) / 255.0).astype(np.float32)
+    chosen = methods([r["method"] for r in rows], meta["size"])
+    _add_timing(rows, meta, chosen, test.images, rounds)
+    _write_all(Path(out).resolve(), rows, meta)
     return rows
 
 
@@ -440,7 +471,7 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
     timing = meta.get("timing", {})
     if "aes_gcm_library_call" in timing and "aes_gcm" in timing:
         lib, wrap = timing["aes_gcm_library_call"], timing["aes_gcm"]
-        lines += ["", f"Speed: encryption + decryption, {meta['timing_rounds']} interleaved rounds, key streams and "
+        lines += ["", f"Speed ({meta.get('timing_date', meta['date'])}): encryption + decryption, {meta['timing_rounds']} interleaved rounds, key streams and "
                       "masks generated inside each timed call; the ratio is AES-GCM's time over the method's in the "
                       f"same round (median [lowest, highest]). AES-GCM's bare library call takes "
                       f"{lib['seconds_per_image'] * 1e6:.1f} us per image, the course's wrapper "
@@ -522,6 +553,8 @@ def main(argv=None) -> int:
     parser.add_argument("--game-n", type=int, default=256, help="attacker's images for the real-or-random game")
     parser.add_argument("--game-steps", type=int, default=300, help="training steps of the game's distinguisher")
     parser.add_argument("--timing-rounds", type=int, default=5)
+    parser.add_argument("--timing-only", action="store_true",
+                        help="time the methods of the finished run in --out again and rewrite its speed columns")
     parser.add_argument("--quick", action="store_true",
                         help="CI-sized: 16 images, k = 8, 10 attack steps, a 20-step game on 32 images, 2 timing rounds")
     parser.add_argument("--seed", type=int, default=0)
@@ -531,6 +564,10 @@ def main(argv=None) -> int:
         args.game_n, args.game_steps, args.timing_rounds = 32, 20, 2
     data = args.data if args.data in ("auto", "corpus") else args.data.split(",")
     try:
+        if args.timing_only:
+            rows = retime(args.out, data, args.seed, args.timing_rounds)
+            print((args.out / "results.md").read_text())
+            return 0
         rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed,
                    game_n=args.game_n, game_steps=args.game_steps, timing_rounds=args.timing_rounds,
                    command=" ".join(["python -m utils.benchmark", *(sys.argv[1:] if argv is None else argv)]))
