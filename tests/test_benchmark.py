@@ -69,3 +69,11 @@ def test_hider_attackers_use_covers_disjoint_from_the_test_covers():
     test_covers, own_covers = hider.covers(16), oracle.covers(16)
     flat = {c.tobytes() for c in test_covers}
     assert not flat & {c.tobytes() for c in own_covers}
+
+
+def test_method_groups_expand_to_the_ciphers_and_to_everything():
+    every, only = benchmark.method_names("all"), benchmark.method_names("ciphers")
+    assert only[-1] == benchmark.CONTROL and "aes_gcm" in only and not any(n.startswith(("stego", "lsb")) for n in only)
+    assert every[: len(only)] == only and "lsb_332" in every and benchmark.method_names(None) == every
+    assert benchmark.method_names(["ciphers", "aes_gcm", "lsb_332"]) == only + ["lsb_332"]
+    assert list(benchmark.methods(["aes_gcm", "lsb_332"])) == ["aes_gcm", "lsb_332"]

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HiderMethod", "AesLibraryCall", "methods", "pairs_to_exact", "interleaved_timing", "measure", "run", "retime",
+__all__ = ["HiderMethod", "AesLibraryCall", "method_names", "methods", "pairs_to_exact", "interleaved_timing", "measure", "run", "retime",
            "main"]
 
 #: The insecure control: AES-GCM with one nonce for every image.
@@ -139,20 +139,30 @@ class HiderMethod:
         return self.decrypt(test_ciphertext) if self.model is None else None
 
 
-def methods(names=None, size: int = 64) -> dict:
-    """The methods to measure, by name: ciphers of :func:`utils.ciphers.available` and the hiders.
-
-    Raises KeyError naming the known methods for an unknown name.
-    """
+def method_names(names=None) -> list[str]:
+    """The names that ``names`` stands for: None or ``"all"`` for every method, ``"ciphers"`` for the ciphers of
+    :func:`utils.ciphers.available` and the control, or a list of names (which may include those two groups).
+    Raises KeyError naming the known methods for an unknown name."""
     from . import ciphers
-    from .hiding.pretrained import available_pretrained, load_pretrained
+    from .hiding.pretrained import available_pretrained
 
-    known = (list(ciphers.available()) + [CONTROL] + [n for n, m in HIDERS.items() if m in available_pretrained()]
-             + ["lsb_332"])
-    names = list(names) if names else known
+    cipher_names = list(ciphers.available()) + [CONTROL]
+    known = cipher_names + [n for n, m in HIDERS.items() if m in available_pretrained()] + ["lsb_332"]
+    names = [names] if isinstance(names, str) else list(names) if names else ["all"]
+    names = list(dict.fromkeys(m for n in names for m in ({"all": known, "ciphers": cipher_names}.get(n) or [n])))
     unknown = [n for n in names if n not in known]
     if unknown:
         raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(known)}")
+    return names
+
+
+def methods(names=None, size: int = 64) -> dict:
+    """The methods to measure, loaded, by name (``names`` as :func:`method_names` reads it): ciphers, the
+    control and the hiders."""
+    from . import ciphers
+    from .hiding.pretrained import load_pretrained
+
+    names = method_names(names)
     out = {}
     for name in names:
         if name in ciphers.NAMES:
@@ -547,7 +557,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default="auto", help="'auto' (real datasets when present), 'corpus', or dataset names")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--n", type=int, default=None, help="test images (default: 16 per test source image)")
-    parser.add_argument("--methods", nargs="*", default=None, help="names (default: every cipher and hider)")
+    parser.add_argument("--methods", nargs="*", default=None, help="names, or the groups all and ciphers (default: all, every cipher, the control and every hider)")
     parser.add_argument("--attack-k", type=int, default=64)
     parser.add_argument("--attack-steps", type=int, default=300)
     parser.add_argument("--game-n", type=int, default=256, help="attacker's images for the real-or-random game")
