@@ -34,6 +34,7 @@ def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     assert lsb["blind_constant_psnr"]["mean"] < lsb["mean_oracle_psnr"]["mean"]  # the oracle sees each image
     assert aes["aes_png_kB"] > aes["plain_png_kB"] and aes["aes_png_kB"] - aes["plain_png_kB"] < 0.05
     assert report["meta"]["n"] == 8 and "test" in report["meta"]["test"]
+    assert report["meta"]["command"].endswith("--out bench") and str(tmp_path) not in json.dumps(report)
     table = (out / "results.md").read_text()
     assert "| aes_gcm | classic | exact" in table and "Wu et al." in table and "## Threat models" in table
     assert table.index("Security by its definition") < table.index("Reconstruction")
@@ -69,6 +70,17 @@ def test_hider_attackers_use_covers_disjoint_from_the_test_covers():
     test_covers, own_covers = hider.covers(16), oracle.covers(16)
     flat = {c.tobytes() for c in test_covers}
     assert not flat & {c.tobytes() for c in own_covers}
+
+
+def test_shipped_results_show_no_machine_folders():
+    """The stored run is shown in notebook 09: its command and notes must read the same on every machine."""
+    import re
+    from pathlib import Path
+    shipped = Path(benchmark.__file__).parent / "results"
+    texts = [p for p in shipped.rglob("*") if p.suffix in (".md", ".json", ".csv")]
+    assert texts
+    for path in texts:
+        assert not re.search(r"/(root|tmp|home|work|Users)/", path.read_text()), path
 
 
 def test_method_groups_expand_to_the_ciphers_and_to_everything():
