@@ -15,7 +15,9 @@ The interface is :class:`utils.ciphers.base.Cipher`. One module per cipher, name
     utils.ciphers.invertible  an invertible coupling network with DRPE                                 (07)
     utils.ciphers.saae        the scrambling adversarial autoencoder                                   (08)
 
-and the measurements and attacks they share: :mod:`utils.ciphers.evaluation`, :mod:`utils.ciphers.attacks`.
+and the measurements and attacks they share: :mod:`utils.ciphers.evaluation`, :mod:`utils.ciphers.attacks`,
+:mod:`utils.ciphers.games` (the distinguishing games) and :mod:`utils.ciphers.randomness` (NIST SP 800-22
+on key streams, 06).
 """
 
 from __future__ import annotations
