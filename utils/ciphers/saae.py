@@ -713,23 +713,33 @@ def attack_time_curve(cipher: Cipher, plains: np.ndarray, test_set, steps: int =
 
 
 def invert_encoder(encoder: keras.Model, cipher8: np.ndarray, steps: int = 200, learning_rate: float = 0.05,
-                   batch: int = 64) -> dict:
+                   batch: int = 64, start: np.ndarray | None = None, checkpoints=()) -> dict:
     """Decrypt without any decoder: find x with E(x) = c by gradient descent through the public encoder.
 
-    x = sigmoid(z), z starts at 0 (a grey image); Adam on z minimises the mean squared difference
-    between E(x) and the cipher image c (uint8 (N, H, W)). Returns ``images`` (float32 (N, H, W)),
-    ``seconds`` and ``cpu_seconds``.
+    x = sigmoid(z); z starts at 0 (a grey image), or at the logit of ``start`` (float32 (N, H, W) images in
+    [0, 1], clipped to [0.001, 0.999]); Adam on z minimises the mean squared difference between E(x) and the
+    cipher image c (uint8 (N, H, W)). Returns ``images`` (float32 (N, H, W)), ``seconds``, ``cpu_seconds``,
+    and ``trace``: the images after each step count in ``checkpoints`` (a dict step -> images).
     """
     import tensorflow as tf
 
     c = np.asarray(cipher8)
     if c.dtype != np.uint8 or c.ndim != 3:
         raise TypeError(f"cipher8 must be uint8 cipher images (N, H, W), got {c.dtype} {c.shape}")
+    if start is not None:
+        start = np.asarray(start, np.float32)
+        if start.shape != c.shape:
+            raise ValueError(f"start must have the cipher images' shape {c.shape}, got {start.shape}")
+    marks = sorted({int(m) for m in checkpoints if 0 <= int(m) <= steps})
     t0, c0 = time.perf_counter(), time.process_time()
-    out = []
+    out, trace = [], {m: [] for m in marks}
     for i in range(0, len(c), batch):
         target = tf.constant(c[i:i + batch, ..., None].astype(np.float32) / 255.0)
-        z = tf.Variable(tf.zeros_like(target))
+        if start is None:
+            z = tf.Variable(tf.zeros_like(target))
+        else:
+            x0 = np.clip(start[i:i + batch, ..., None], 1e-3, 1 - 1e-3)
+            z = tf.Variable(np.log(x0 / (1 - x0)).astype(np.float32))
         opt = keras.optimizers.Adam(learning_rate)
 
         @tf.function
@@ -739,11 +749,15 @@ def invert_encoder(encoder: keras.Model, cipher8: np.ndarray, steps: int = 200, 
             opt.apply_gradients([(tape.gradient(loss, z), z)])
             return loss
 
-        for _ in range(steps):
-            step()
+        for k in range(steps + 1):
+            if k in trace:
+                trace[k].append(tf.sigmoid(z).numpy()[..., 0])
+            if k < steps:
+                step()
         out.append(tf.sigmoid(z).numpy()[..., 0])
     return {"images": np.concatenate(out).astype(np.float32), "seconds": time.perf_counter() - t0,
-            "cpu_seconds": time.process_time() - c0}
+            "cpu_seconds": time.process_time() - c0,
+            "trace": {m: np.concatenate(v).astype(np.float32) for m, v in trace.items()}}
 
 
 # ------------------------------------------------------------------------------------------------------
