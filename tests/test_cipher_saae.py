@@ -120,3 +120,28 @@ def test_other_key_and_dedicated_attack_for_the_benchmark(cipher, test_images):
     mismatch = np.mean((cipher.encrypt(recovered) / 255.0 - ct / 255.0) ** 2)
     start = np.mean((cipher.encrypt(grey) / 255.0 - ct / 255.0) ** 2)
     assert mismatch < 0.7 * start, f"100 inversion steps left a mismatch of {mismatch:.4f} (grey start: {start:.4f})"
+
+
+def test_the_inversion_starts_where_asked_and_records_its_checkpoints(cipher, test_images):
+    few = test_images.subset(np.arange(0, 64, 16))
+    ct = cipher.encrypt(few.images)
+    public = cipher.public()
+    with pytest.raises(ValueError, match="start must have the cipher images' shape"):
+        saae.invert_encoder(public.encoder, ct, steps=1, start=few.images[:2])
+    run = saae.invert_encoder(public.encoder, ct, steps=4, start=few.images, checkpoints=(0, 2, 4, 9))
+    assert sorted(run["trace"]) == [0, 2, 4]  # a checkpoint beyond the steps is not recorded
+    # step 0 is the start itself (through the clipped logit), the last checkpoint the returned images
+    np.testing.assert_allclose(run["trace"][0], np.clip(few.images, 1e-3, 1 - 1e-3), atol=1e-5)
+    np.testing.assert_array_equal(run["trace"][4], run["images"])
+
+
+def test_the_inversion_study_refuses_unknown_starts_and_reports_the_plaintexts_mismatch():
+    from utils.ciphers import saae_inversion
+
+    with pytest.raises(ValueError, match=r"unknown start\(s\) \['zeros'\]"):
+        saae_inversion.study(n=4, steps=1, starts=("zeros",))
+    out = saae_inversion.study(n=4, steps=3, checkpoints=(0, 3), starts=("grey", "oracle"), progress=lambda *_: None)
+    assert out["true_plaintext_mismatch"] == 0.0 and set(out["runs"]) == {"grey", "oracle"}
+    grey, oracle = out["runs"]["grey"], out["runs"]["oracle"]
+    assert [r["step"] for r in grey] == [0, 3] and grey[-1]["mismatch"] < grey[0]["mismatch"]
+    assert oracle[0]["psnr"]["mean"] > grey[0]["psnr"]["mean"] + 5  # the oracle starts near the plaintext

@@ -448,8 +448,11 @@ class SAAECipher(Cipher):
         batch) and needs no known pairs at all. ``known_plains`` (float32 (k, H, W), possibly k = 0) is only
         checked, for the interface; ``test_ciphertext``: uint8 cipher images (N, H, W). Returns the recovered
         float32 (N, H, W) images. On the shipped model the inversion finds images whose encryption matches the
-        cipher images closely but which are not the plaintexts (notebook 08 measures it): the encoder has many
-        near-preimages, and this attack fails where the substitute decoder succeeds."""
+        cipher images far better than grey does but which are not the plaintexts; run 1000 steps from grey,
+        noise or an oracle start near the plaintext, the mismatch keeps falling without reaching the plaintext's
+        zero and the images do not approach the plaintexts (``utils.ciphers.saae_inversion``, stored in
+        ``utils/results/saae_inversion``, shown in notebook 08). This attack fails where the substitute
+        decoder succeeds."""
         known = np.asarray(known_plains)
         if known.size:
             check_images(known, self.image_size, name="known_plains")

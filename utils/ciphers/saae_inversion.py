@@ -105,7 +105,10 @@ def _main(argv=None) -> int:
     began = time.time()
     marks = sorted({0, *(m for m in (50, 100, 250, 500, 1000, 2000, 4000) if m < args.steps), args.steps})
     result = study(n=args.n, steps=args.steps, checkpoints=marks, starts=args.starts, seed=args.seed)
-    words = [w if not Path(w).is_absolute() else Path(w).name for w in (sys.argv[1:] if argv is None else argv)]
+    cwd = Path.cwd().resolve()
+    words = [w if not Path(w).is_absolute() else
+             str(Path(w).resolve().relative_to(cwd)) if Path(w).resolve().is_relative_to(cwd) else Path(w).name
+             for w in map(str, sys.argv[1:] if argv is None else argv)]
     result["meta"] = {"command": " ".join(["python -m utils.ciphers.saae_inversion", *words]),
                       "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
                       "wall_minutes": round((time.time() - began) / 60, 1)}
