@@ -89,3 +89,11 @@ def test_method_groups_expand_to_the_ciphers_and_to_everything():
     assert every[: len(only)] == only and "lsb_332" in every and benchmark.method_names(None) == every
     assert benchmark.method_names(["ciphers", "aes_gcm", "lsb_332"]) == only + ["lsb_332"]
     assert list(benchmark.methods(["aes_gcm", "lsb_332"])) == ["aes_gcm", "lsb_332"]
+
+
+def test_portable_command_names_folders_as_typed_in_the_repository(tmp_path, monkeypatch):
+    from utils.runtime import portable_command
+    monkeypatch.chdir(tmp_path)
+    inside, outside = tmp_path / "runs" / "a", tmp_path.parent / "elsewhere"
+    assert portable_command("python -m x", ["--out", str(inside), "--n", 8]) == "python -m x --out runs/a --n 8"
+    assert portable_command("python -m x", ["--out", str(outside)]) == "python -m x --out elsewhere"

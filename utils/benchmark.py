@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -552,21 +551,9 @@ def _figures(out: Path, rows: list[dict]) -> None:
     plt.close(fig)
 
 
-def _portable_command(argv: list[str]) -> str:
-    """The command line as it would be typed in the repository: an absolute path under the working directory
-    is written relative to it, any other absolute path by its last part, so results never show a machine's
-    folders."""
-    cwd = Path.cwd().resolve()
-    words = []
-    for word in map(str, argv):
-        if os.path.isabs(word):
-            path = Path(word).resolve()
-            word = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else path.name
-        words.append(word)
-    return " ".join(["python -m utils.benchmark", *words])
-
-
 def main(argv=None) -> int:
+    from .runtime import portable_command
+
     parser = argparse.ArgumentParser(prog="python -m utils.benchmark", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for results.csv, results.md, results.json, figures")
     parser.add_argument("--data", default="auto", help="'auto' (real datasets when present), 'corpus', or dataset names")
@@ -595,7 +582,7 @@ def main(argv=None) -> int:
             return 0
         rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed,
                    game_n=args.game_n, game_steps=args.game_steps, timing_rounds=args.timing_rounds,
-                   command=_portable_command(sys.argv[1:] if argv is None else argv))
+                   command=portable_command("python -m utils.benchmark", sys.argv[1:] if argv is None else argv))
     except (KeyError, ValueError, FileNotFoundError) as exc:
         print(f"python -m utils.benchmark: {exc}", file=sys.stderr)
         return 2

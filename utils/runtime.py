@@ -95,3 +95,19 @@ def machine_summary() -> str:
         except metadata.PackageNotFoundError:
             pass
     return ", ".join(parts) + f", Keras backend {keras_backend()}"
+
+
+def portable_command(program: str, argv) -> str:
+    """``program`` and its arguments as they would be typed in the repository, for a results card: an
+    absolute path under the working directory is written relative to it, any other absolute path by its
+    last part, so stored results never show a machine's folders."""
+    from pathlib import Path
+
+    cwd = Path.cwd().resolve()
+    words = []
+    for word in map(str, argv):
+        if os.path.isabs(word):
+            path = Path(word).resolve()
+            word = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else path.name
+        words.append(word)
+    return " ".join([program, *words])

@@ -56,17 +56,16 @@ def study(n: int = 64, steps: int = 1000, checkpoints=(0, 50, 100, 250, 500, 100
     def mismatch(images):
         return float(np.mean((public.encrypt(images) / 255.0 - c / 255.0) ** 2))
 
-    def row(images, step, seconds=None):
+    def row(images, step):
         q = _quality(plain8, as_uint8(images), groups)
-        return {"step": step, "mismatch": mismatch(images), "psnr": asdict(q["psnr"]), "ssim": asdict(q["ssim"]),
-                **({} if seconds is None else {"cpu_seconds": seconds})}
+        return {"step": step, "mismatch": mismatch(images), "psnr": asdict(q["psnr"]), "ssim": asdict(q["ssim"])}
 
     rng = np.random.default_rng(seed)
     begin = {"grey": None, "noise": rng.random(test.images.shape).astype(np.float32),
              "oracle": np.clip(test.images + 0.1 * rng.standard_normal(test.images.shape), 0, 1).astype(np.float32)}
     out = {"n": len(test), "test": test.description, "steps": steps, "learning_rate": learning_rate,
            "true_plaintext_mismatch": mismatch(test.images),
-           BLIND_CONSTANT: asdict(_quality(plain8, as_uint8(blind_constant_guess(attacker_images(64, 64, seed=seed),
+           BLIND_CONSTANT: asdict(_quality(plain8, as_uint8(blind_constant_guess(attacker_images(cipher.image_size, 64, seed=seed),
                                                                            test.images.shape)), groups)["psnr"]),
            "runs": {}}
     if "substitute" in starts:
@@ -90,7 +89,7 @@ def study(n: int = 64, steps: int = 1000, checkpoints=(0, 50, 100, 250, 500, 100
 
 
 def _main(argv=None) -> int:
-    from ..runtime import machine_summary, seed_everything
+    from ..runtime import machine_summary, portable_command, seed_everything
 
     parser = argparse.ArgumentParser(prog="python -m utils.ciphers.saae_inversion", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
@@ -105,11 +104,8 @@ def _main(argv=None) -> int:
     began = time.time()
     marks = sorted({0, *(m for m in (50, 100, 250, 500, 1000, 2000, 4000) if m < args.steps), args.steps})
     result = study(n=args.n, steps=args.steps, checkpoints=marks, starts=args.starts, seed=args.seed)
-    cwd = Path.cwd().resolve()
-    words = [w if not Path(w).is_absolute() else
-             str(Path(w).resolve().relative_to(cwd)) if Path(w).resolve().is_relative_to(cwd) else Path(w).name
-             for w in map(str, sys.argv[1:] if argv is None else argv)]
-    result["meta"] = {"command": " ".join(["python -m utils.ciphers.saae_inversion", *words]),
+    result["meta"] = {"command": portable_command("python -m utils.ciphers.saae_inversion",
+                                                  sys.argv[1:] if argv is None else argv),
                       "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
                       "wall_minutes": round((time.time() - began) / 60, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
