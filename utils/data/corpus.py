@@ -244,7 +244,7 @@ def _window_raw(values: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _load_cached(name: str, frame) -> tuple[np.ndarray, tuple]:
+def _load_cached(name: str, frame, burned_in: str = "clean") -> tuple[np.ndarray, tuple]:
     sample = _get(name)
     path = sample_path(name)
     info = {"name": name, "modality": sample.modality, "kind": sample.kind, "split": sample.split,
@@ -252,7 +252,7 @@ def _load_cached(name: str, frame) -> tuple[np.ndarray, tuple]:
     if sample.is_dicom:
         from .dicom import read_dicom
 
-        decoded = read_dicom(path, frame=frame)
+        decoded = read_dicom(path, frame=frame, burned_in=burned_in)
         image = decoded.image
         info.update({("dicom_modality" if key == "modality" else key): value for key, value in decoded.info.items()})
     elif sample.file.endswith(".ima.gz"):
@@ -269,12 +269,15 @@ def _load_cached(name: str, frame) -> tuple[np.ndarray, tuple]:
     return image, tuple(info.items())
 
 
-def load_sample(name: str, frame: int | str | None = None) -> tuple[np.ndarray, dict]:
-    """Load one corpus image as float32 in [0, 1].
+def load_sample(name: str, frame: int | str | None = None, burned_in: str = "clean") -> tuple[np.ndarray, dict]:
+    """Load one corpus image as float32 in [0, 1], DICOM pixels cleaned of burned-in text.
 
     Args:
         name: a key of :func:`sample_names`.
         frame: for multi-frame DICOM (cine), a frame index, ``"all"``, or None for the middle frame.
+        burned_in: for DICOM, ``"clean"`` (default: identifying text located from the header is blacked
+            out, see :mod:`utils.data.burned_in`) or ``"keep"`` (the pixels as stored, to look at them);
+            ``info["burned_in"]`` gives the verdict.
 
     Returns:
         ``(image, info)``: image of shape (H, W) for grey or (H, W, 3) for colour ((F, H, W[, 3]) with
@@ -282,17 +285,21 @@ def load_sample(name: str, frame: int | str | None = None) -> tuple[np.ndarray, 
         description, original dtype and shape, and for DICOM the header's own Modality (``dicom_modality``,
         e.g. "CR"), the window used, photometric interpretation, transfer syntax and frame count.
     """
-    image, info = _load_cached(name, frame)
+    if burned_in not in ("clean", "keep"):
+        raise ValueError(f"burned_in must be 'clean' or 'keep', got {burned_in!r}")
+    image, info = _load_cached(name, frame, burned_in)
     return image.copy(), dict(info)
 
 
 def sample_table() -> list[dict]:
-    """One row per sample (name, modality, split, package, file, original size and dtype): for tables."""
+    """One row per sample (name, modality, split, package, file, original size and dtype, and for DICOM
+    what :mod:`utils.data.burned_in` found: ``burned_in`` is "cleaned" where text was blacked out): for
+    tables."""
     rows = []
     for sample in SAMPLES:
         _, info = load_sample(sample.name, frame=None)
         rows.append({"name": sample.name, "modality": sample.modality, "split": sample.split,
                      "package": sample.package, "file": Path(sample.file).name,
                      "shape": "x".join(str(s) for s in info["original_shape"]),
-                     "dtype": info["original_dtype"]})
+                     "dtype": info["original_dtype"], "burned_in": info.get("burned_in", "not DICOM")})
     return rows

@@ -32,7 +32,9 @@ De-identification
 (pixel description, geometry, rescale, window, modality) and drops everything else: names, IDs, dates,
 times, addresses, institutions, device serial numbers, free text, private tags. UIDs are remapped with a
 salted hash, so a series stays a series, yet the original UIDs cannot be recovered by hashing candidates.
-It cannot see text burned into the pixels (common on ultrasound): look at the image before sharing it.
+The header is not the whole story: text burned into the pixels (common on ultrasound) is found from the
+header and blacked out by :func:`read_dicom` through :mod:`utils.data.burned_in`, and
+:func:`deidentify_pixels` writes the cleaned pixels into a de-identified dataset.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ __all__ = [
     "read_dicom",
     "to_unit_range",
     "deidentify",
+    "deidentify_pixels",
     "KEPT_ATTRIBUTES",
     "identifying_values",
 ]
@@ -201,21 +204,30 @@ def to_unit_range(ds, pixels: np.ndarray, window: tuple[float, float] | None = N
 
 
 def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
-               window: tuple[float, float] | None = None) -> DicomImage:
-    """Read a DICOM file into a float32 image in [0, 1].
+               window: tuple[float, float] | None = None, burned_in: str = "clean") -> DicomImage:
+    """Read a DICOM file into a float32 image in [0, 1], with burned-in text blacked out.
 
     Args:
         path: the file.
         frame: for multi-frame files, an index, ``"all"`` for every frame (leading frame axis), or None for
             the middle frame. Ignored for single-frame files (except ``"all"``, which then gives one frame).
         window: optional (centre, width) that overrides the file's window (grey images only).
+        burned_in: what to do with text burned into the pixels (:mod:`utils.data.burned_in`):
+            ``"clean"`` (default) blacks out every region the filters and the header locate and refuses a
+            file whose header says it has text that nothing locates; ``"warn"`` cleans what it can and
+            warns about the rest; ``"keep"`` returns the pixels as stored (to look at them). The verdict
+            is in ``info["burned_in"]`` and the rectangles in ``info["burned_in_regions"]`` either way.
 
     Raises:
         DicomError: the file is missing, not DICOM, truncated, has no pixel data, or uses a transfer
             syntax with no decoder installed. The message names the file and says how to fix it.
+        BurnedInTextError: with ``burned_in="clean"``, the header says the pixels carry text (Burned In
+            Annotation YES, or ultrasound and other captures that do not say NO) and no rule locates it.
     """
     if window is not None and not float(window[1]) > 1:
         raise ValueError(f"window width must be > 1, got window={window!r}")
+    if burned_in not in ("clean", "warn", "keep"):
+        raise ValueError(f"burned_in must be 'clean', 'warn' or 'keep', got {burned_in!r}")
     ds = _open(path)
     pixels = _decode(ds, path)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -235,6 +247,12 @@ def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
         image, details = to_unit_range(ds, chosen, window)
     except (AttributeError, KeyError, ValueError) as exc:
         raise DicomError(path, f"cannot map pixel values to an image: {exc}") from exc
+    from .burned_in import clean, locate
+
+    found = locate(ds)
+    if burned_in != "keep":
+        image = clean(image, found, path, colour=image.ndim == 3 + (frame == "all"),
+                      on_unlocated="raise" if burned_in == "clean" else "warn")
     syntax = ds.file_meta.get("TransferSyntaxUID", None)
     info = {
         "modality": str(ds.get("Modality", "")),
@@ -248,6 +266,9 @@ def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
         "window": details.get("window"),
         "window_source": details.get("window_source"),
         "inverted": details.get("inverted", False),
+        "burned_in": found.status,
+        "burned_in_regions": found.regions,
+        "burned_in_cleaned": burned_in != "keep" and bool(found.regions),
     }
     header = copy.copy(ds)
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
@@ -345,6 +366,60 @@ def deidentify(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str | None
             new_meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
         out.file_meta = new_meta
     out.preamble = b"\x00" * 128
+    return out
+
+
+def deidentify_pixels(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str | None = None,
+                      burned_in: str = "clean", path: str | os.PathLike = "<dataset>"):
+    """Header and pixels: :func:`deidentify`, with burned-in text blacked out in the stored pixels.
+
+    The regions come from :func:`utils.data.burned_in.locate` (deid's filters, the course's filters, the
+    ultrasound regions of the header). Compressed pixel data is decoded first, so the result is stored
+    uncompressed (Explicit VR Little Endian); a file with nothing to clean keeps its pixel data as it is.
+    Burned In Annotation becomes NO once located text was removed. The input is not changed.
+
+    Args:
+        ds: a pydicom Dataset with its pixel data (``pydicom.dcmread(path)``).
+        pseudonym, uid_salt: as for :func:`deidentify`.
+        burned_in: ``"clean"`` refuses a file whose header says it has text that nothing locates
+            (:class:`utils.data.burned_in.BurnedInTextError`); ``"warn"`` cleans what it can and warns.
+        path: the file's name, for messages.
+    """
+    from pydicom.dataset import Dataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from .burned_in import clean, locate
+
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"deidentify_pixels expects a pydicom Dataset, got {type(ds).__name__}; "
+                        "read the file with pydicom.dcmread")
+    if burned_in not in ("clean", "warn"):
+        raise ValueError(f"burned_in must be 'clean' or 'warn', got {burned_in!r}")
+    if "PixelData" not in ds:
+        raise DicomError(path, "has no pixel data element (7FE0,0010) to clean", "use deidentify for a header")
+    found = locate(ds)
+    on_unlocated = "raise" if burned_in == "clean" else "warn"
+    if not found.regions:
+        clean(np.zeros((1, 1)), found, path, on_unlocated=on_unlocated)  # raises or warns as needed
+        return deidentify(ds, pseudonym=pseudonym, uid_salt=uid_salt)
+    work = copy.deepcopy(ds)
+    syntax = work.file_meta.get("TransferSyntaxUID") if hasattr(work, "file_meta") else None
+    if syntax is not None and syntax.is_compressed:
+        work.decompress()  # pydicom: decode, and colour JPEG becomes RGB
+    pixels = work.pixel_array
+    samples = int(work.get("SamplesPerPixel", 1))
+    fill = int(np.iinfo(pixels.dtype).max if work.get("PhotometricInterpretation") == "MONOCHROME1"
+               and np.issubdtype(pixels.dtype, np.integer) else 0)
+    if work.get("PhotometricInterpretation") == "MONOCHROME1":
+        fill = min(fill, (1 << int(work.get("BitsStored", pixels.dtype.itemsize * 8))) - 1)
+    cleaned = clean(pixels, found, path, colour=samples > 1, on_unlocated=on_unlocated, fill=fill)
+    if samples > 1:
+        work.PlanarConfiguration = 0  # pixel_array is colour-by-pixel
+    work.PixelData = np.ascontiguousarray(cleaned.astype(pixels.dtype)).tobytes()
+    work.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    out = deidentify(work, pseudonym=pseudonym, uid_salt=uid_salt)
+    out.BurnedInAnnotation = "NO"
+    out.DeidentificationMethod = [str(out.DeidentificationMethod), "burned-in text blacked out: utils.data.burned_in"]
     return out
 
 
