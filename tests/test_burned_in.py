@@ -126,7 +126,11 @@ def test_deidentify_pixels_cleans_header_and_pixels_and_leaves_the_file_alone(tm
 def test_deidentify_pixels_keeps_untouched_pixels_as_deidentify_does():
     ds = pydicom.dcmread(sample_path("abdomen_mr"))
     a, b = deidentify_pixels(ds, uid_salt=b"s"), deidentify(ds, uid_salt=b"s")
-    assert a.PixelData == b.PixelData and "BurnedInAnnotation" not in a
+    assert a.PixelData == b.PixelData and a.BurnedInAnnotation == "NO" and "BurnedInAnnotation" not in b
+    with warnings.catch_warnings():  # the receiver reads it without a warning, though the UID changed
+        warnings.simplefilter("error")
+        assert locate(a).status == "none expected"
+    assert locate(b).status == "suspected"
 
 
 def test_monochrome1_regions_are_filled_with_black_not_white():

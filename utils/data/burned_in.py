@@ -132,6 +132,10 @@ def _recipe(which: str):
 def _filter_hits(ds, which: str) -> list[dict]:
     recipe = _recipe(which)
     from deid.dicom.pixels.detect import has_burned_pixels
+    from pydicom.dataset import FileDataset
+
+    if not isinstance(ds, FileDataset):  # deid reads anything else as a path
+        ds = FileDataset("", ds, file_meta=getattr(ds, "file_meta", None), preamble=b"\0" * 128)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

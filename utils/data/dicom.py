@@ -376,7 +376,9 @@ def deidentify_pixels(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str
     The regions come from :func:`utils.data.burned_in.locate` (deid's filters, the course's filters, the
     ultrasound regions of the header). Compressed pixel data is decoded first, so the result is stored
     uncompressed (Explicit VR Little Endian); a file with nothing to clean keeps its pixel data as it is.
-    Burned In Annotation becomes NO once located text was removed. The input is not changed.
+    Burned In Annotation becomes NO once located text was removed, or when nothing suggested text (the
+    course's whitelist names files by their UIDs, which :func:`deidentify` remaps, so the receiver could
+    not check again); a "suspected" file keeps no such claim. The input is not changed.
 
     Args:
         ds: a pydicom Dataset with its pixel data (``pydicom.dcmread(path)``).
@@ -401,7 +403,10 @@ def deidentify_pixels(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str
     on_unlocated = "raise" if burned_in == "clean" else "warn"
     if not found.regions:
         clean(np.zeros((1, 1)), found, path, on_unlocated=on_unlocated)  # raises or warns as needed
-        return deidentify(ds, pseudonym=pseudonym, uid_salt=uid_salt)
+        out = deidentify(ds, pseudonym=pseudonym, uid_salt=uid_salt)
+        if found.status == "none expected":  # checked here; the receiver cannot re-check a remapped UID
+            out.BurnedInAnnotation = "NO"
+        return out
     work = copy.deepcopy(ds)
     syntax = work.file_meta.get("TransferSyntaxUID") if hasattr(work, "file_meta") else None
     if syntax is not None and syntax.is_compressed:
