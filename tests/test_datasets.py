@@ -118,6 +118,17 @@ def test_two_series_in_one_folder_stay_apart(tmp_path):
     assert sorted(v.shape[0] for v, _ in volumes) == [2, 3]
 
 
+def test_a_screen_capture_in_a_series_folder_is_skipped_with_its_name(tmp_path):
+    _write_series(tmp_path, n=2, series_uid="1.9.1")
+    report = pydicom.dcmread(pydicom_file("CT_small.dcm"))
+    report.SeriesInstanceUID, report.SOPInstanceUID = "1.9.9", "1.9.9.1"
+    report.BurnedInAnnotation = "YES"  # a dose report: text, and no filter knows where
+    report.save_as(tmp_path / "dose_report.dcm", enforce_file_format=True)
+    with pytest.warns(UserWarning, match=r"dose_report\.dcm: skipped, BurnedInAnnotation YES"):
+        volumes = load_dicom_series(tmp_path)
+    assert [v.shape[0] for v, _ in volumes] == [2]
+
+
 def test_nifti_volume_and_empty_slices(root):
     volume, info = load_nifti(root / "brats" / "BraTS2021_00000" / "BraTS2021_00000_flair.nii.gz")
     assert volume.shape == (6, 20, 24)

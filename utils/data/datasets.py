@@ -11,6 +11,7 @@ section; :func:`images_or_samples` turns that into a fallback on the offline sam
 from __future__ import annotations
 
 import os
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,10 +153,15 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
         a list of ``(volume, info)``: volume float32 (slices, H, W) in [0, 1]; info with the series UID,
         the header's Modality (``dicom_modality``), file count, slice order used and window.
 
+    Burned-in text located from a file's header is blacked out (:mod:`utils.data.burned_in`); a file whose
+    header announces text that nothing locates (a dose report, a screen capture) is skipped with a warning
+    that names it.
+
     Raises:
         DicomError: a file in the folder cannot be read (the message names it).
         DatasetNotFoundError: no DICOM file below the folder.
     """
+    from .burned_in import clean, locate
     from .dicom import _decode, _open, to_unit_range
 
     folder = Path(folder)
@@ -165,21 +171,27 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
         if path.suffix == "" and path.name.upper() == "DICOMDIR":
             continue
         ds = _open(path)
-        series[str(ds.get("SeriesInstanceUID", "unknown"))].append((path, ds))
+        found = locate(ds)
+        if found.status == "unlocated":
+            warnings.warn(f"{path}: skipped, {'; '.join(found.rules)} and no filter locates the text "
+                          "(see utils.data.burned_in)", stacklevel=2)
+            continue
+        series[str(ds.get("SeriesInstanceUID", "unknown"))].append((path, ds, found))
     if not series:
         raise DatasetNotFoundError(f"no DICOM files below {folder}")
     out = []
     for uid, members in series.items():
         def position(item):
-            _, ds = item
+            _, ds, _ = item
             if "ImagePositionPatient" in ds and "ImageOrientationPatient" in ds:
                 row, col = np.array(ds.ImageOrientationPatient[:3], float), np.array(ds.ImageOrientationPatient[3:], float)
                 return float(np.dot(np.cross(row, col), np.array(ds.ImagePositionPatient, float)))
             return float(ds.get("InstanceNumber", 0) or 0)
 
         members.sort(key=position)
-        order = "position" if all("ImagePositionPatient" in ds for _, ds in members) else "InstanceNumber"
-        slices = [_decode(ds, path) for path, ds in members]
+        order = "position" if all("ImagePositionPatient" in ds for _, ds, _ in members) else "InstanceNumber"
+        slices = [clean(_decode(ds, path), found, path, colour=int(ds.get("SamplesPerPixel", 1)) > 1)
+                  for path, ds, found in members]  # burned-in text blacked out, as read_dicom does
         shapes = {s.shape for s in slices}
         if len(shapes) != 1:
             raise ValueError(f"series {uid} in {folder} mixes slice shapes {sorted(shapes)}; split it before loading")
