@@ -111,3 +111,10 @@ def test_attacker_images_never_come_from_the_test_split():
     assert plains.shape == (10, 32, 32)
     textured = [p for p in plains if p.std() > 0.02]  # flat black patches occur in every split
     assert textured and not any(np.array_equal(p, t) for p in textured for t in test)
+
+
+def test_a_text_password_is_not_taken_for_an_aes_key():
+    from utils.ciphers.aes_gcm import aes_encrypt
+
+    with pytest.raises(TypeError, match="not a str: a text password is not a key"):
+        aes_encrypt(b"secret", "k" * 32)

@@ -151,3 +151,16 @@ def test_square_image_crops_the_centre_and_resizes():
     assert square_image("coffee", 64, channels=1).shape == (64, 64, 1)
     with pytest.raises(ValueError, match="expected an"):
         square_image(np.zeros(5, np.float32), 4)
+
+
+def test_a_misspelt_sample_name_gets_the_close_names():
+    with pytest.raises(KeyError, match=r"did you mean 'chest_xray'"):
+        load_sample("chest-xray")
+    with pytest.raises(KeyError, match=r"sample_names\(\) lists every name"):
+        load_sample("zzzz")
+
+
+@pytest.mark.parametrize("make", [lambda: image_set("test", size=0), lambda: pair_set("test", size=64, n=0)])
+def test_empty_evaluation_sets_are_refused(make):
+    with pytest.raises(ValueError, match="must be at least 1"):
+        make()

@@ -196,3 +196,19 @@ def test_deidentify_leaves_the_input_alone_and_remaps_uids_consistently():
 def test_deidentify_refuses_what_is_not_a_dataset():
     with pytest.raises(TypeError, match="expects a pydicom Dataset"):
         deidentify({"PatientName": "x"})
+
+
+def test_a_file_cut_before_its_pixels_is_called_truncated_not_a_report(tmp_path):
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(Path(pydicom_file("CT_small.dcm")).read_bytes()[:400])
+    with pytest.raises(DicomError, match=r"cut\.dcm: its SOP class is CT Image Storage.*cut short"):
+        read_dicom(path)
+    with pytest.raises(DicomError, match="structured reports"):
+        read_dicom(pydicom_file("reportsi.dcm"))
+
+
+def test_a_frame_of_a_single_frame_file_is_refused_not_ignored():
+    with pytest.raises(DicomError, match="frame 5 asked for, but the file has a single frame"):
+        read_dicom(pydicom_file("CT_small.dcm"), frame=5)
+    np.testing.assert_array_equal(read_dicom(pydicom_file("CT_small.dcm"), frame=0).image,
+                                  read_dicom(pydicom_file("CT_small.dcm")).image)

@@ -171,3 +171,8 @@ def test_bootstrap_with_two_crossed_factors_and_edge_cases():
     with pytest.raises(ValueError, match="NaN"):
         metrics.bootstrap_ci([np.nan])
     assert metrics.bootstrap_ci(values, ids, seed=3) == metrics.bootstrap_ci(values, ids, seed=3)
+
+
+def test_bootstrap_without_rounds_is_refused_by_name():
+    with pytest.raises(ValueError, match="n_boot must be at least 1"):
+        metrics.bootstrap_ci(np.arange(10.0), n_boot=0)

@@ -34,6 +34,9 @@ def aes_key() -> bytes:
 def _aesgcm(key: bytes):
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    if isinstance(key, str):
+        raise TypeError("key must be 32 bytes, not a str: a text password is not a key; make a key with "
+                        "aes_key(), or derive one from a password with a key-derivation function (scrypt, Argon2)")
     if not isinstance(key, (bytes, bytearray)) or len(key) != 32:
         raise ValueError(f"key must be 32 bytes (AES-256), got {type(key).__name__} of length "
                          f"{len(key) if hasattr(key, '__len__') else '?'}; make one with aes_key()")

@@ -185,7 +185,12 @@ def _get(name: str) -> Sample:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise KeyError(f"no sample named {name!r}; the corpus has: {', '.join(_BY_NAME)}") from None
+        import difflib
+
+        close = difflib.get_close_matches(str(name).replace("-", "_").lower(), list(_BY_NAME), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+            "utils.data.sample_names() lists every name"
+        raise KeyError(f"no sample named {name!r}; {hint}") from None
 
 
 def sample_path(name: str) -> Path:

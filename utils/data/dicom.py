@@ -118,6 +118,13 @@ def _open(path: str | os.PathLike):
 def _decode(ds, path) -> np.ndarray:
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         sop = getattr(ds, "SOPClassUID", None)
+        if sop is None and hasattr(ds, "file_meta"):
+            sop = ds.file_meta.get("MediaStorageSOPClassUID", None)  # a file cut short keeps its meta
+        image_class = sop is not None and "Image Storage" in str(getattr(sop, "name", ""))
+        if image_class or "Rows" in ds or "Columns" in ds or "BitsAllocated" in ds:
+            what = f"its SOP class is {sop.name}" if image_class else "it describes an image (group 0028)"
+            raise DicomError(path, f"{what}, but the pixel data element (7FE0,0010) is missing",
+                             "the file was probably cut short when copied; fetch it again")
         kind = f" (SOP class: {sop.name})" if sop is not None else ""
         raise DicomError(path, f"has no pixel data element (7FE0,0010){kind}",
                          "it is not an image: structured reports, plans and presentation states hold no pixels")
@@ -242,6 +249,9 @@ def read_dicom(path: str | os.PathLike, frame: int | str | None = None,
                 raise DicomError(path, f"frame {frame} asked for, but the file has {n_frames} frames (0..{n_frames - 1})")
             chosen = pixels[index]
     else:
+        if frame not in (None, "all") and int(frame) not in (0, -1):
+            raise DicomError(path, f"frame {frame} asked for, but the file has a single frame",
+                             "use frame=None (or 0) for single-frame files")
         chosen = pixels[None] if frame == "all" else pixels
     try:
         image, details = to_unit_range(ds, chosen, window)

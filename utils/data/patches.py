@@ -176,6 +176,12 @@ class PairSet:
                        f"{len(index)} of: {self.description}")
 
 
+def _check_size(size, n) -> None:
+    if int(size) < 1 or (n is not None and int(n) < 1):
+        raise ValueError(f"size and n must be at least 1 (an evaluation set of {n} images of {size} pixels "
+                         f"would be empty), got size={size!r}, n={n!r}")
+
+
 def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: int | None = None,
              channels: int | None = None, modality: str | None = None, seed: int = EVAL_SEED,
              data="auto", shorter_side: int = 256) -> PairSet:
@@ -197,6 +203,7 @@ def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: i
         seed: seed of the patch positions.
         data: see :func:`utils.data.sources` (``"auto"``: real datasets when present).
     """
+    _check_size(size, n)
     if secrets not in ("natural", "medical"):
         raise ValueError(f"secrets must be 'natural' or 'medical', got {secrets!r}")
     channels = (1 if secrets == "medical" else 3) if channels is None else channels
@@ -262,6 +269,7 @@ def image_set(split: str = "test", size: int = 64, n: int | None = None, kind: s
     :func:`pair_set`. ``mode="whole"``: each frame's centre square resized to ``size`` (:func:`square_image`),
     frames spread over the shares in the same way; ``n`` defaults to one per frame of every source.
     """
+    _check_size(size, n)
     if mode not in ("patch", "whole"):
         raise ValueError(f"mode must be 'patch' or 'whole', got {mode!r}")
     found, text = sources(kind, split, modality, data)

@@ -86,6 +86,8 @@ def bootstrap_ci(values, groups=None, n_boot: int = 2000, level: float = 0.95, s
         raise ValueError("values contain NaN")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be at least 1 bootstrap round (2000 is the default), got n_boot={n_boot!r}")
     if np.isinf(v).any():
         if np.isinf(v).all() and (v == v[0]).all():
             return Interval(float(v[0]), float(v[0]), float(v[0]), v.size, (), level, "values")
