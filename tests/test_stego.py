@@ -11,7 +11,7 @@ from utils.hiding.pretrained import available_pretrained, load_pretrained
 from utils.hiding.stego import (ContainerChannel, EfficientHider, InvertibleHider, StegoConfig, StegoNet, make_hider,
                                 reveal_network, stego_losses, transfer_weights)
 from utils.hiding.tape import make_train_step, run_steps, tape_gradients
-from utils.hiding.training import PatchStream, TrainingData, compile_hider, evaluate, fit_hider
+from utils.hiding.training import PatchStream, TrainingData, evaluate, fit_hider
 from utils.runtime import seed_everything
 
 SMALL = {"seed": StegoConfig("seed", 8, 2), "branched": StegoConfig("branched", 8, 2),
@@ -152,7 +152,7 @@ def test_invertible_hider_is_exact_when_nothing_is_lost(batch):
     for w in model.weights:  # random weights: exactness must not depend on training
         if w.trainable:
             w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
-    from utils.layers.wavelets import haar, inverse_haar
+    from utils.layers.wavelets import inverse_haar
 
     y1, y2 = model.forward_bands(*batch)
     _, secret_bands = model.couplings((y1, y2), reverse=True)

@@ -1,4 +1,4 @@
-"""The interface every cipher of the course shares (COURSE_PLAN.md, "Learned ciphers share one interface").
+"""The interface every cipher of the course shares (the course plan's "Learned ciphers share one interface").
 
 A cipher has
 

@@ -18,7 +18,7 @@ __all__ = ["space_to_depth", "depth_to_space", "haar", "inverse_haar", "Haar", "
 
 def space_to_depth(x, block: int = 2):
     """(N, H, W, C) -> (N, H/b, W/b, b*b*C): each b x b block becomes channels (row-major within the block)."""
-    n, h, w, c = ops.shape(x)[0], x.shape[1], x.shape[2], x.shape[3]
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
     if h % block or w % block:
         raise ValueError(f"space_to_depth: height and width ({h}, {w}) must be multiples of {block}")
     x = ops.reshape(x, (-1, h // block, block, w // block, block, c))
