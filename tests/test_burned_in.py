@@ -127,6 +127,8 @@ def test_deidentify_pixels_keeps_untouched_pixels_as_deidentify_does():
     ds = pydicom.dcmread(sample_path("abdomen_mr"))
     a, b = deidentify_pixels(ds, uid_salt=b"s"), deidentify(ds, uid_salt=b"s")
     assert a.PixelData == b.PixelData and a.BurnedInAnnotation == "NO" and "BurnedInAnnotation" not in b
+    silent = pydicom.dcmread(sample_path("small_ct"))  # nothing suggests text, nobody looked: no claim
+    assert "BurnedInAnnotation" not in deidentify_pixels(silent, uid_salt=b"s")
     with warnings.catch_warnings():  # the receiver reads it without a warning, though the UID changed
         warnings.simplefilter("error")
         assert locate(a).status == "none expected"
@@ -134,11 +136,96 @@ def test_deidentify_pixels_keeps_untouched_pixels_as_deidentify_does():
 
 
 def test_monochrome1_regions_are_filled_with_black_not_white():
-    found = locate(sample_path("kidney_us"))
-    image = np.full((768, 1024), 7, np.uint16)
-    out = clean(image, found, fill=1023)
-    x0, y0, x1, y1 = found.regions[0]
-    assert (out[y0:y1, x0:x1] == 1023).all() and (image == 7).all()
+    ds = pydicom.dcmread(sample_path("kidney_us"))
+    ds.PhotometricInterpretation = "MONOCHROME1"  # as a CR would store it: the largest value is black
+    out = deidentify_pixels(ds, uid_salt=b"s")
+    x0, y0, x1, y1 = locate(ds).regions[0]
+    top = 2 ** int(ds.BitsStored) - 1
+    assert (out.pixel_array[y0:y1, x0:x1] == top).all() and (ds.pixel_array[y0:y1, x0:x1] != top).any()
+    assert read_dicom(sample_path("kidney_us")).image[y0:y1, x0:x1].max() == 0  # and black once displayed
+
+
+def _synthetic_us(regions, shape=(40, 60)):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.Modality, ds.SOPClassUID, ds.SOPInstanceUID = "US", "1.2.840.10008.5.1.4.1.1.6.1", generate_uid()
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = *shape, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.full(shape, 200, np.uint8).tobytes()
+    items = []
+    for x0, y0, x1, y1 in regions:
+        item = Dataset()
+        item.RegionLocationMinX0, item.RegionLocationMinY0 = x0, y0
+        item.RegionLocationMaxX1, item.RegionLocationMaxY1 = x1, y1
+        items.append(item)
+    ds.SequenceOfUltrasoundRegions = items
+    return ds
+
+
+def test_ultrasound_regions_keep_their_inclusive_corners_and_the_space_between():
+    ds = _synthetic_us([(10, 5, 29, 30), (35, 8, 49, 20)])  # PS3.3: Max X1/Y1 are inside the region
+    found = locate(ds)
+    out = clean(ds.pixel_array, found)
+    kept = out > 0
+    assert kept[5:31, 10:50].all(), "the bounding box of the regions, corners included, is kept"
+    assert not kept[:5].any() and not kept[31:].any() and not kept[:, :10].any() and not kept[:, 50:].any()
+    assert found.status == "cleaned" and set(found.rules) == {"ultrasound regions"}
+
+
+def test_secondary_capture_means_the_class_and_its_variants_only():
+    ds = _synthetic_us([])
+    del ds.SequenceOfUltrasoundRegions
+    ds.Modality, ds.ImageType = "XA", ["ORIGINAL", "PRIMARY"]  # not a capture modality: only the SOP class makes it one
+    for uid, expected in (("1.2.840.10008.5.1.4.1.1.7", "unlocated"), ("1.2.840.10008.5.1.4.1.1.7.2", "unlocated"),
+                          ("1.2.840.10008.5.1.4.1.1.77.1.4", "none expected")):
+        ds.SOPClassUID = uid
+        assert locate(ds).status == expected, uid
+
+
+def test_a_deid_graylist_hit_without_rectangles_is_suspected_not_clean():
+    ds = pydicom.dcmread(sample_path("neck_ct"))  # deid: "SOMATOM Definition AS+" catch-all, no rectangles
+    assert locate(ds, deid_only=True).status == "suspected"
+    assert locate(ds).status == "none expected"  # the course looked at this very file (its whitelist)
+    ds.SOPInstanceUID = "1.2.3.5"
+    assert locate(ds).status == "suspected"
+
+
+@pytest.mark.parametrize("name", ["kidney_us_2", "obstetric_us", "echo_doppler_cine", "echocardiogram"])
+def test_deidentify_pixels_on_compressed_palette_and_cine_files(name):
+    """JPEG lossless, PALETTE COLOR, an RGB cine and a JPEG YBR cine: regions black, the rest unchanged."""
+    ds = pydicom.dcmread(sample_path(name))
+    found = locate(ds)
+    out = deidentify_pixels(ds, uid_salt=b"s")
+    before = copy.deepcopy(ds)
+    if before.file_meta.TransferSyntaxUID.is_compressed:
+        before.decompress()
+    old, new = before.pixel_array, pydicom.dcmread(_written(out)).pixel_array
+    assert new.shape == old.shape and out.BurnedInAnnotation == "NO"
+    mask = np.zeros(old.shape[-3:-1] if int(ds.SamplesPerPixel) > 1 else old.shape[-2:], bool)
+    for x0, y0, x1, y1 in found.regions:
+        mask[y0:y1, x0:x1] = True
+    frames_old = old.reshape(-1, *old.shape[-3:]) if old.ndim == (4 if int(ds.SamplesPerPixel) > 1 else 3) else old[None]
+    frames_new = new.reshape(frames_old.shape)
+    np.testing.assert_array_equal(frames_new[:, ~mask], frames_old[:, ~mask])
+    if out.PhotometricInterpretation == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+        assert apply_color_lut(frames_new[0], out)[mask].max() == 0
+    else:
+        assert frames_new[:, mask].max() == 0
+    assert not str(out.PhotometricInterpretation).startswith("YBR")
+
+
+def _written(ds):
+    import io
+
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    buffer.seek(0)
+    return buffer
 
 
 def test_bad_arguments_are_named():

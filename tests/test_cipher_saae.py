@@ -50,7 +50,7 @@ def test_interface_and_refusals(cipher):
         saae.invert_encoder(public.encoder, ct.astype(np.float32))
     with pytest.raises(TypeError, match="key must be a trained SAAE"):
         cipher.with_key(b"0123")
-    with pytest.raises(FileNotFoundError, match="no SAAE model 'saae_nothing'"):
+    with pytest.raises(FileNotFoundError, match="no pretrained SAAE model 'saae_nothing'"):
         saae.load_model("saae_nothing")
     with pytest.raises(ValueError, match="multiple of 8"):
         saae.SAAEConfig(image_size=60)

@@ -50,7 +50,7 @@ from .chaos import MapKey, apply_permutation
 __all__ = ["BPChaoticCipher", "NetworkOnly", "load", "load_pretrained", "save_pretrained", "train_model", "measure_on_test",
            "PRETRAINED_DIR", "DEFAULT_MODEL"]
 
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
 DEFAULT_MODEL = "bp_chaotic_64"
 
 
@@ -179,20 +179,14 @@ def save_pretrained(params: dict, folder, card: dict) -> None:
     with h5py.File(folder / "model.weights.h5", "w") as f:
         for name, array in bn.params_to_arrays(params).items():
             f.create_dataset(name, data=np.asarray(array, np.float32))
+    card = record_files(folder, card)
     (folder / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     write_card_markdown(folder)
 
 
 def _folder(name_or_path) -> Path:
-    path = Path(name_or_path)
-    if path.is_dir() and (path / "model_card.json").exists():
-        return path
-    folder = PRETRAINED_DIR / str(name_or_path)
-    if not (folder / "model_card.json").exists():
-        names = sorted(p.parent.name for p in PRETRAINED_DIR.glob("bp_chaotic*/model_card.json"))
-        raise FileNotFoundError(f"no trained bp_chaotic model {str(name_or_path)!r}; available: {names or 'none'} "
-                                "(train one: python -m utils.ciphers.bp_chaotic --out utils/pretrained/<name>)")
-    return folder
+    return model_folder(name_or_path, family="bp_chaotic model", prefix="bp_chaotic",
+                        train="python -m utils.ciphers.bp_chaotic --out utils/pretrained/<name>")
 
 
 def load_pretrained(name=DEFAULT_MODEL) -> tuple[dict, dict]:
@@ -203,7 +197,8 @@ def load_pretrained(name=DEFAULT_MODEL) -> tuple[dict, dict]:
     arrays = {}
     with h5py.File(folder / "model.weights.h5", "r") as f:
         f.visititems(lambda key, item: arrays.__setitem__(key, item[()]) if isinstance(item, h5py.Dataset) else None)
-    return bn.params_from_arrays(arrays), json.loads((folder / "model_card.json").read_text())
+    card = read_card(folder)
+    return bn.params_from_arrays(arrays), card
 
 
 def load(model=DEFAULT_MODEL, key: MapKey | dict | None = None) -> BPChaoticCipher:

@@ -57,7 +57,7 @@ DEFAULT_KEY, SECOND_KEY = 2021, 7
 #: The kinds of key domain.
 KEY_DOMAINS = ("texture", "noise")
 #: Where the course's trained models live.
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -571,7 +571,8 @@ def save_pretrained(model: DeepEDN, folder: Path, card: dict) -> None:
     """Write the weights (G, F, roi), ``model_card.json`` (config + provenance + metrics) and ``README.md``."""
     folder = Path(folder)
     model.save(folder)
-    (folder / "model_card.json").write_text(json.dumps({"config": asdict(model.config), **card}, indent=2) + "\n")
+    card = record_files(folder, {"config": asdict(model.config), **card})
+    (folder / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     write_card_markdown(folder)
 
 
@@ -626,21 +627,14 @@ def write_card_markdown(folder: Path) -> Path:
 
 
 def _folder(name_or_path) -> Path:
-    path = Path(name_or_path)
-    if path.is_dir():
-        return path
-    folder = PRETRAINED_DIR / str(name_or_path)
-    if not (folder / "model_card.json").exists():
-        names = sorted(p.parent.name for p in PRETRAINED_DIR.glob("deepedn*/model_card.json"))
-        raise FileNotFoundError(f"no pretrained DeepEDN model {str(name_or_path)!r}; available: {names or 'none'} "
-                                "(train one: python -m utils.ciphers.deepedn --out utils/pretrained/<name>)")
-    return folder
+    return model_folder(name_or_path, family="DeepEDN model", prefix="deepedn",
+                        train="python -m utils.ciphers.deepedn --out utils/pretrained/<name>")
 
 
 def load_pretrained(name: str | Path = "deepedn_64") -> DeepEDN:
     """A trained DeepEDN model: a name under ``utils/pretrained`` or a folder with ``model_card.json``."""
     folder = _folder(name)
-    card = json.loads((folder / "model_card.json").read_text())
+    card = read_card(folder)
     model = DeepEDN(DeepEDNConfig(**card["config"])).load(folder)
     model.card = card
     return model

@@ -51,7 +51,7 @@ __all__ = ["DEFAULT_KEY", "SECOND_KEY", "InvertibleConfig", "InvertibleNet", "ga
            "peel_attack", "peel_attack_curve", "save_pretrained", "load_pretrained", "load", "PRETRAINED_DIR"]
 
 #: Where the course's trained models live.
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
 
 
 @dataclass
@@ -523,7 +523,7 @@ def _fmt(row: dict, digits: int = 2) -> str:
 def save_pretrained(net: InvertibleNet, folder, card: dict) -> Path:
     """Write ``model.weights.h5``, ``model_card.json`` (``card`` plus the configuration) and ``README.md``."""
     folder = net.save(folder)
-    card = {"config": asdict(net.config), **card}
+    card = record_files(folder, {"config": asdict(net.config), **card})
     (folder / "model_card.json").write_text(json.dumps(card, indent=2))
     net.card = card
     m = card.get("test_metrics", {})
@@ -564,21 +564,14 @@ def save_pretrained(net: InvertibleNet, folder, card: dict) -> Path:
 
 
 def _folder(name_or_path) -> Path:
-    path = Path(name_or_path)
-    if path.is_dir() and (path / "model_card.json").exists():
-        return path
-    folder = PRETRAINED_DIR / str(name_or_path)
-    if not (folder / "model_card.json").exists():
-        names = sorted(p.parent.name for p in PRETRAINED_DIR.glob("invertible*/model_card.json"))
-        raise FileNotFoundError(f"no pretrained invertible model {str(name_or_path)!r}; available: {names or 'none'} "
-                                "(train one: python -m utils.ciphers.invertible --out utils/pretrained/<name>)")
-    return folder
+    return model_folder(name_or_path, family="invertible model", prefix="invertible",
+                        train="python -m utils.ciphers.invertible --out utils/pretrained/<name>")
 
 
 def load_pretrained(name: str | Path = "invertible_64") -> InvertibleNet:
     """A trained model: a name under ``utils/pretrained`` or a folder with ``model_card.json``."""
     folder = _folder(name)
-    card = json.loads((folder / "model_card.json").read_text())
+    card = read_card(folder)
     net = InvertibleNet(InvertibleConfig(**card["config"])).load(folder)
     net.card = card
     return net

@@ -57,7 +57,7 @@ __all__ = ["SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "traini
            "SAAECipher", "PublicEncryption", "save_pretrained", "load_model", "load", "PRETRAINED_DIR",
            "chosen_plaintexts", "SubstituteDecoder", "chosen_plaintext_curve", "attack_time_curve", "invert_encoder"]
 
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
 DEFAULT_MODEL = "saae_64"
 OTHER_KEY_MODEL = "saae_64_seed1"
 
@@ -500,7 +500,7 @@ def save_pretrained(model: SAAE, folder, card: dict) -> None:
     """Write ``model.weights.h5`` (encoder and decoder), ``critic.weights.h5``, ``model_card.json`` and ``README.md``."""
     folder = Path(folder)
     model.save_weights(folder)
-    card = {"config": asdict(model.config), **card}
+    card = record_files(folder, {"config": asdict(model.config), **card})
     (folder / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     _write_card_markdown(folder, card)
 
@@ -533,22 +533,16 @@ def _write_card_markdown(folder: Path, card: dict) -> None:
 
 
 def _folder(name_or_path) -> Path:
-    path = Path(name_or_path)
-    if path.is_dir():
-        return path
-    folder = PRETRAINED_DIR / str(name_or_path)
-    if not (folder / "model_card.json").exists() or not (folder / "model.weights.h5").exists():
-        found = sorted(p.parent.name for p in PRETRAINED_DIR.glob("saae*/model_card.json"))
-        raise FileNotFoundError(f"no SAAE model {str(name_or_path)!r}: not a folder, and not among the pretrained "
-                                f"models ({', '.join(found) or 'none'}); train one with python -m utils.ciphers.saae")
-    return folder
+    return model_folder(name_or_path, family="SAAE model", prefix="saae",
+                        train="python -m utils.ciphers.saae --out utils/pretrained/<name>",
+                        needs=("model_card.json", "model.weights.h5"))
 
 
 def load_model(name_or_path=DEFAULT_MODEL) -> SAAE:
     """A trained :class:`SAAE`: a pretrained model's name (``"saae_64"``, ``"saae_64_seed1"``) or a folder
     written by :func:`save_pretrained`; its card is in ``.card``."""
     folder = _folder(name_or_path)
-    card = json.loads((folder / "model_card.json").read_text())
+    card = read_card(folder)
     model = SAAE(SAAEConfig(**card["config"]))
     model.load_weights(folder)
     model.card = card

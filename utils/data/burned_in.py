@@ -93,6 +93,12 @@ class BurnedIn:
     def text_expected(self) -> bool:
         return self.status in ("cleaned", "unlocated")
 
+    @property
+    def vouched_clean(self) -> bool:
+        """Whether the pixels may be called free of text afterwards: text was located and removed, the
+        header already said NO, or a whitelist names the file (never just silence in the header)."""
+        return self.status == "cleaned" or self.header_says == "NO" or any("whitelist" in r for r in self.rules)
+
 
 def _import_deid() -> None:
     """Import deid's pixel code without letting it change matplotlib's backend.
@@ -130,7 +136,9 @@ def _recipe(which: str):
 
 
 def _filter_hits(ds, which: str) -> list[dict]:
-    recipe = _recipe(which)
+    import copy
+
+    recipe = copy.deepcopy(_recipe(which))  # deid writes "from:" coordinates into the recipe it is given
     from deid.dicom.pixels.detect import has_burned_pixels
     from pydicom.dataset import FileDataset
 
@@ -186,40 +194,47 @@ def locate(ds, *, deid_only: bool = False) -> BurnedIn:
     says = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
     regions: list[Region] = []
     rules: list[str] = []
-    blacklisted = whitelisted = False
+    suspected: list[str] = []
+    whitelisted: list[str] = []
     for which in (("deid",) if deid_only else ("deid", "course")):
         for hit in _filter_hits(ds, which):
             label = (hit.get("name") or hit.get("reason") or "").replace("LABEL", "", 1).strip()
-            label = label[4:] if label.startswith("and ") else label
+            label = " ".join((label[4:] if label.startswith("and ") else label).split())
             group = str(hit.get("group", ""))
-            if group == "blacklist":
-                blacklisted = True
-            elif group == "whitelist":
-                whitelisted = True
-            for value, coordinate in hit.get("coordinates") or []:
-                if int(value) == 0:  # deid's "keep" rectangles (value 1) are not used by its recipes
-                    regions.append(_as_region(coordinate, width, height))
-                    rules.append(f"{which}: {label}")
+            coordinates = hit.get("coordinates") or []
+            if group == "whitelist":
+                whitelisted.append(f"{which} whitelist: {label}")
+            elif group == "blacklist" or (group == "graylist" and not coordinates):
+                suspected.append(f"{which} {group} without rectangles: {label}")
+            for value, coordinate in coordinates:
+                if int(value) != 0 or not isinstance(coordinate, str):
+                    raise ValueError(f"{which} recipe: only 'coordinates x0,y0,x1,y1' rectangles are supported "
+                                     f"(got {'keep ' if int(value) else ''}{coordinate!r} for {label!r})")
+                regions.append(_as_region(coordinate, width, height))
+                rules.append(f"{which}: {label}")
     if deid_only:
         if regions:
             return BurnedIn("cleaned", tuple(regions), tuple(rules), says)
-        return BurnedIn("suspected" if blacklisted and not whitelisted else "none expected", (), (), says)
+        if suspected and not whitelisted:
+            return BurnedIn("suspected", (), tuple(suspected), says)
+        return BurnedIn("none expected", (), tuple(whitelisted), says)
     outside = _ultrasound_outside(ds, width, height)
     regions += outside
     rules += ["ultrasound regions"] * len(outside)
     if regions:
         return BurnedIn("cleaned", tuple(regions), tuple(rules), says)
     modality = str(ds.get("Modality", "") or "").upper()
-    capture = modality in CAPTURE_MODALITIES or str(ds.get("SOPClassUID", "")).startswith(_SECONDARY_CAPTURE)
+    sop = str(ds.get("SOPClassUID", ""))
+    capture = modality in CAPTURE_MODALITIES or sop == _SECONDARY_CAPTURE or sop.startswith(_SECONDARY_CAPTURE + ".")
     if says == "YES":
         return BurnedIn("unlocated", (), ("BurnedInAnnotation YES",), says)
     if capture and says != "NO" and not whitelisted:
         what = f"capture modality {modality}" if modality in CAPTURE_MODALITIES else \
             f"secondary capture{f' (modality {modality})' if modality else ''}"
         return BurnedIn("unlocated", (), (f"{what} without BurnedInAnnotation NO",), says)
-    if blacklisted and not whitelisted:
-        return BurnedIn("suspected", (), ("deid blacklist",), says)
-    return BurnedIn("none expected", (), (), says)
+    if suspected and not whitelisted:
+        return BurnedIn("suspected", (), tuple(suspected), says)
+    return BurnedIn("none expected", (), tuple(whitelisted), says)
 
 
 def clean(image: np.ndarray, found: BurnedIn, path="<dataset>", *, colour: bool | None = None,

@@ -190,12 +190,14 @@ def load_dicom_series(folder: str | os.PathLike) -> list[tuple[np.ndarray, dict]
 
         members.sort(key=position)
         order = "position" if all("ImagePositionPatient" in ds for _, ds, _ in members) else "InstanceNumber"
-        slices = [clean(_decode(ds, path), found, path, colour=int(ds.get("SamplesPerPixel", 1)) > 1)
-                  for path, ds, found in members]  # burned-in text blacked out, as read_dicom does
+        slices = [_decode(ds, path) for path, ds, _ in members]
         shapes = {s.shape for s in slices}
         if len(shapes) != 1:
             raise ValueError(f"series {uid} in {folder} mixes slice shapes {sorted(shapes)}; split it before loading")
         volume, details = to_unit_range(members[0][1], np.stack(slices))
+        colour = volume.ndim == 4
+        volume = np.stack([clean(v, found, path, colour=colour)  # on [0, 1], where 0 is black, as read_dicom does
+                           for v, (path, _, found) in zip(volume, members)])
         out.append((volume, {"series_uid": uid, "dicom_modality": str(members[0][1].get("Modality", "")),
                              "files": len(members), "order": order, "window": details.get("window")}))
     return out

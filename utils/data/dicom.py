@@ -414,28 +414,48 @@ def deidentify_pixels(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str
     if not found.regions:
         clean(np.zeros((1, 1)), found, path, on_unlocated=on_unlocated)  # raises or warns as needed
         out = deidentify(ds, pseudonym=pseudonym, uid_salt=uid_salt)
-        if found.status == "none expected":  # checked here; the receiver cannot re-check a remapped UID
+        if found.vouched_clean:  # a whitelist names the original UID, which the receiver no longer sees
             out.BurnedInAnnotation = "NO"
         return out
     work = copy.deepcopy(ds)
     syntax = work.file_meta.get("TransferSyntaxUID") if hasattr(work, "file_meta") else None
     if syntax is not None and syntax.is_compressed:
         work.decompress()  # pydicom: decode, and colour JPEG becomes RGB
-    pixels = work.pixel_array
+    pixels = work.pixel_array  # pydicom converts YBR to RGB
     samples = int(work.get("SamplesPerPixel", 1))
-    fill = int(np.iinfo(pixels.dtype).max if work.get("PhotometricInterpretation") == "MONOCHROME1"
-               and np.issubdtype(pixels.dtype, np.integer) else 0)
-    if work.get("PhotometricInterpretation") == "MONOCHROME1":
-        fill = min(fill, (1 << int(work.get("BitsStored", pixels.dtype.itemsize * 8))) - 1)
-    cleaned = clean(pixels, found, path, colour=samples > 1, on_unlocated=on_unlocated, fill=fill)
+    cleaned = clean(pixels, found, path, colour=samples > 1, on_unlocated=on_unlocated, fill=_black(work, pixels))
     if samples > 1:
         work.PlanarConfiguration = 0  # pixel_array is colour-by-pixel
+        if str(work.get("PhotometricInterpretation", "")).startswith("YBR"):
+            work.PhotometricInterpretation = "RGB"
+    for keyword in ("SmallestImagePixelValue", "LargestImagePixelValue"):  # no longer true after the fill
+        if keyword in work:
+            del work[keyword]
     work.PixelData = np.ascontiguousarray(cleaned.astype(pixels.dtype)).tobytes()
     work.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     out = deidentify(work, pseudonym=pseudonym, uid_salt=uid_salt)
     out.BurnedInAnnotation = "NO"
     out.DeidentificationMethod = [str(out.DeidentificationMethod), "burned-in text blacked out: utils.data.burned_in"]
+    code = Dataset()  # PS3.16 CID 7050: the Clean Pixel Data option of the PS3.15 profile
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "113101", "DCM", "Clean Pixel Data Option"
+    out.DeidentificationMethodCodeSequence = [code]
     return out
+
+
+def _black(ds, pixels: np.ndarray) -> int:
+    """The stored value that displays as black: 0, the largest value for MONOCHROME1, the darkest palette entry."""
+    photometric = str(ds.get("PhotometricInterpretation", ""))
+    if photometric == "MONOCHROME1":
+        bits = int(ds.get("BitsStored", pixels.dtype.itemsize * 8))
+        return (1 << (bits - 1)) - 1 if int(ds.get("PixelRepresentation", 0)) == 1 else (1 << bits) - 1
+    if photometric == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
+        entries = int(ds.RedPaletteColorLookupTableDescriptor[0]) or 65536
+        first = int(ds.RedPaletteColorLookupTableDescriptor[1])
+        lut = apply_color_lut(np.arange(first, first + entries, dtype=pixels.dtype), ds).astype(np.float64)
+        return int(first + np.argmin(lut.sum(axis=-1)))
+    return 0
 
 
 def identifying_values(ds, min_length: int = 4) -> set[str]:

@@ -18,7 +18,7 @@ from .stego import Hider, StegoConfig, make_hider
 __all__ = ["PRETRAINED_DIR", "available_pretrained", "save_pretrained", "save_weights_only", "write_card_markdown",
            "load_pretrained", "interval_dict"]
 
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402  (one resolver for every model)
 
 
 def available_pretrained() -> list[str]:
@@ -48,7 +48,8 @@ def save_pretrained(model: Hider, folder, card: dict) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_weights_only(model, folder / "model.weights.h5")
-    (folder / "model_card.json").write_text(json.dumps({"config": asdict(model.config_), **card}, indent=2) + "\n")
+    card = record_files(folder, {"config": asdict(model.config_), **card})
+    (folder / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     return write_card_markdown(folder)
 
 
@@ -88,14 +89,16 @@ def write_card_markdown(folder) -> Path:
 
 
 def load_pretrained(name: str) -> Hider:
-    """A trained hider shipped with the course (its card: ``model.card``)."""
-    folder = PRETRAINED_DIR / name
-    card_path, weights = folder / "model_card.json", folder / "model.weights.h5"
-    if not card_path.exists() or not weights.exists():
-        raise FileNotFoundError(f"no pretrained hider {name!r} in {PRETRAINED_DIR}; available: "
-                                f"{available_pretrained() or 'none'}")
-    card = json.loads(card_path.read_text())
+    """A trained hider: a shipped model's name or a folder written by :func:`save_pretrained` (card: ``model.card``).
+
+    Raises:
+        FileNotFoundError: no such model (the message lists the shipped hiders).
+        utils.cards.WeightsMismatchError: the weights are not the file the card describes.
+    """
+    folder = model_folder(name, family="hider", prefix="hider", train="python -m utils.hiding --out <folder>",
+                          needs=("model_card.json", "model.weights.h5"))
+    card = read_card(folder)
     model = make_hider(StegoConfig(**card["config"])).build_for(card.get("image_size", 64))
-    model.load_weights(str(weights))
+    model.load_weights(str(folder / "model.weights.h5"))
     model.card = card
     return model
