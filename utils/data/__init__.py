@@ -2,7 +2,8 @@
 
 See :mod:`utils.data.corpus` (the images and their splits), :mod:`utils.data.dicom` (reading and
 de-identifying DICOM), :mod:`utils.data.sources` (source images of a split, corpus or real data),
-:mod:`utils.data.patches` (training patches and the evaluation sets) and :mod:`utils.data.datasets`
+:mod:`utils.data.patches` (training patches and the evaluation sets), :mod:`utils.data.content` (the rule
+that tells a patch of tissue from one of background) and :mod:`utils.data.datasets`
 (loaders of the real datasets of ``data/README.md``).
 """
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .content import CONTENT_TRIES, background_level, carries_content
 from .corpus import load_sample, sample_names
 from .sources import Source, corpus_source, frames_of, resized_frames, sources
 
@@ -125,6 +126,48 @@ def _cut(image: np.ndarray, size: int, channels: int, ry: float, rx: float) -> n
     return to_channels(image[y:y + size, x:x + size], channels)
 
 
+@functools.lru_cache(maxsize=48)
+def _background_levels(source: Source, shorter_side: int | None, size: int) -> tuple[float | None, ...]:
+    return tuple(background_level(f) for f in resized_frames(source, shorter_side, size))
+
+
+class _ContentCutter:
+    """Cuts a patch at the position the set's generator drew and, when the content rule
+    (:mod:`utils.data.content`) rejects it, redraws the position from a generator of its own for that
+    patch (``seed``, patch index), so that every accepted first draw is the patch the random set had."""
+
+    def __init__(self, seed: int, enabled: bool):
+        self.seed, self.enabled = int(seed), bool(enabled)
+        self.redrawn = 0
+        self.without_content = 0
+
+    def cut(self, source: Source, stack: np.ndarray, shorter_side, f: int, size: int, channels: int,
+            ry: float, rx: float, index: int) -> np.ndarray:
+        patch = _cut(stack[f], size, channels, ry, rx)
+        if not self.enabled:
+            return patch
+        level = _background_levels(source, shorter_side, size)[f]
+        if carries_content(patch, level):
+            return patch
+        self.redrawn += 1
+        retry = np.random.default_rng([self.seed, index])
+        for _ in range(CONTENT_TRIES):
+            candidate = _cut(stack[f], size, channels, retry.random(), retry.random())
+            if carries_content(candidate, level):
+                return candidate
+        self.without_content += 1
+        return patch
+
+    def sentence(self, n: int) -> str:
+        """What the rule did, for a set's description ("" when the rule is off: random patches)."""
+        if not self.enabled:
+            return ""
+        text = f"; content rule: {self.redrawn} of {n} first positions rejected and redrawn"
+        if self.without_content:
+            text += f", {self.without_content} frames without content after {CONTENT_TRIES} tries kept as drawn"
+        return text
+
+
 def _quotas(n: int, count: int) -> list[int]:
     return [n // count + (1 if i < n % count else 0) for i in range(count)]
 
@@ -146,6 +189,7 @@ class PairSet:
         modalities: the secret's modality per pair.
         split: the split the sources come from.
         description: what the pairs are made of, in one sentence (the notebooks print it).
+        redrawn: how many secret patches the content rule redrew (0 with ``content=False``).
     """
 
     secrets: np.ndarray
@@ -156,6 +200,7 @@ class PairSet:
     modalities: np.ndarray
     split: str
     description: str
+    redrawn: int = 0
 
     def __len__(self) -> int:
         return len(self.secrets)
@@ -184,7 +229,7 @@ def _check_size(size, n) -> None:
 
 def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: int | None = None,
              channels: int | None = None, modality: str | None = None, seed: int = EVAL_SEED,
-             data="auto", shorter_side: int = 256) -> PairSet:
+             data="auto", shorter_side: int = 256, content: bool = False) -> PairSet:
     """Evaluation (or validation) pairs, balanced over source images.
 
     Every secret source of the split gets an equal share of the ``n`` pairs (``n`` defaults to 16 per
@@ -202,6 +247,9 @@ def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: i
         modality: keep only secrets of this modality.
         seed: seed of the patch positions.
         data: see :func:`utils.data.sources` (``"auto"``: real datasets when present).
+        shorter_side: each image is resized to this shorter side first.
+        content: apply the content rule of :mod:`utils.data.content` to the secrets: a secret patch of
+            background is redrawn elsewhere in its frame (the covers, photographs, are left as drawn).
     """
     _check_size(size, n)
     if secrets not in ("natural", "medical"):
@@ -216,22 +264,23 @@ def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: i
     secret_out = np.empty((n, size, size, channels), np.float32)
     cover_out = np.empty((n, size, size, 3), np.float32)
     sid, cid, frames, mods = [], [], [], []
+    cutter = _ContentCutter(seed, content)
     i = 0
     for source, quota in zip(secret_sources, _quotas(n, len(secret_sources))):
         stack = resized_frames(source, shorter_side, size)
         for f in _spread(quota, len(stack)):
             choices = [c for c in cover_sources if c.id != source.id]
             cover = choices[i % len(choices)]
-            secret_out[i] = _cut(stack[f], size, channels, rng.random(), rng.random())
+            secret_out[i] = cutter.cut(source, stack, shorter_side, f, size, channels, rng.random(), rng.random(), i)
             cover_out[i] = _cut(resized_frames(cover, shorter_side, size)[0], size, 3, rng.random(), rng.random())
             sid.append(source.id), cid.append(cover.id), frames.append(f), mods.append(source.modality)
             i += 1
     n_covers = len(set(cid))
     description = (f"{n} {split} pairs of {size}x{size}: secrets from {len(secret_sources)} source images "
                    f"({len(set(mods))} modalities), covers from {n_covers} photographs -- secrets: {secret_text}; "
-                   f"covers: {cover_text}")
+                   f"covers: {cover_text}{cutter.sentence(n)}")
     return PairSet(secret_out, cover_out, np.array(sid), np.array(cid), np.array(frames), np.array(mods), split,
-                   description)
+                   description, cutter.redrawn)
 
 
 @dataclass
@@ -241,7 +290,7 @@ class ImageSet:
     Attributes:
         images: float32 (N, size, size) in [0, 1].
         ids, frames, modalities: the source, frame and modality of each image.
-        split, description: as in :class:`PairSet`.
+        split, description, redrawn: as in :class:`PairSet`.
     """
 
     images: np.ndarray
@@ -250,6 +299,7 @@ class ImageSet:
     modalities: np.ndarray
     split: str
     description: str
+    redrawn: int = 0
 
     def __len__(self) -> int:
         return len(self.images)
@@ -262,12 +312,14 @@ class ImageSet:
 
 def image_set(split: str = "test", size: int = 64, n: int | None = None, kind: str = "medical",
               modality: str | None = None, mode: str = "patch", seed: int = EVAL_SEED, data="auto",
-              shorter_side: int = 256) -> ImageSet:
+              shorter_side: int = 256, content: bool = False) -> ImageSet:
     """Grey images of one split, balanced over sources (the plaintexts of the ciphers).
 
     ``mode="patch"``: ``n`` patches (default 16 per source, at least 64), shares and frames as in
     :func:`pair_set`. ``mode="whole"``: each frame's centre square resized to ``size`` (:func:`square_image`),
     frames spread over the shares in the same way; ``n`` defaults to one per frame of every source.
+    ``content=True`` applies the content rule of :mod:`utils.data.content` to the patches (a patch of
+    background is redrawn elsewhere in its frame); a whole image is always kept.
     """
     _check_size(size, n)
     if mode not in ("patch", "whole"):
@@ -280,19 +332,21 @@ def image_set(split: str = "test", size: int = 64, n: int | None = None, kind: s
     rng = np.random.default_rng(seed)
     out = np.empty((int(n), size, size), np.float32)
     ids, frames, mods = [], [], []
+    cutter = _ContentCutter(seed, content and mode == "patch")
     i = 0
     for source, quota in zip(found, _quotas(int(n), len(found))):
         stack = resized_frames(source, shorter_side, size) if mode == "patch" else frames_of(source)
         for f in _spread(quota, len(stack)):
             if mode == "patch":
-                out[i] = _cut(stack[f], size, 1, rng.random(), rng.random())[..., 0]
+                out[i] = cutter.cut(source, stack, shorter_side, f, size, 1, rng.random(), rng.random(), i)[..., 0]
             else:
                 out[i] = square_image(stack[f], size, channels=1)[..., 0]
             ids.append(source.id), frames.append(f), mods.append(source.modality)
             i += 1
     description = (f"{n} {split} {kind} images of {size}x{size} ({'patches' if mode == 'patch' else 'whole images'}) "
-                   f"from {len(found)} source images ({len(set(mods))} modalities) -- {text}")
-    return ImageSet(out, np.array(ids), np.array(frames), np.array(mods), split, description)
+                   f"from {len(found)} source images ({len(set(mods))} modalities) -- {text}"
+                   + cutter.sentence(int(n)))
+    return ImageSet(out, np.array(ids), np.array(frames), np.array(mods), split, description, cutter.redrawn)
 
 
 def square_image(image_or_name, size: int, channels: int | None = None) -> np.ndarray:
