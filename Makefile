@@ -28,8 +28,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 series: setup
 	$(BIN)/python -m utils.runner --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
 
+# two workers, a file each at a time: a notebook's cells stay in one kernel, in order (pytest-xdist)
+WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) -p no:cacheprovider -n $(WORKERS) --dist loadfile
 
 outputs: setup
 	$(BIN)/python -m utils.runner.outputs $(NB)
