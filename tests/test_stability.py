@@ -1,0 +1,37 @@
+"""utils.runner.stability: which outputs of a re-run moved, after nbval's sanitizers."""
+
+import pytest
+
+from utils.runner.stability import cell_texts, moved_lines, sanitizers
+
+
+def _nb(*cells):
+    return {"cells": [{"cell_type": "markdown", "source": ["# title"]}] + [
+        {"cell_type": "code", "source": [source], "outputs": [{"output_type": "stream", "name": "stdout", "text": [text]}]}
+        for source, text in cells]}
+
+
+def test_sanitizers_are_read_from_the_course_file_and_cut_floats_to_two_decimals():
+    rules = sanitizers()
+    text = "PSNR 27.2169 dB, error 3.2e-12"
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    assert text == "PSNR 27.21 dB, error TINY"
+
+
+def test_moved_lines_ignore_digits_the_sanitizers_cut_and_report_the_rest():
+    stored = _nb(("# NBVAL_CHECK_OUTPUT\nprint(x)", "PSNR 27.2169\n"), ("print(y)", "chi 342.1\nsame\n"),
+                 ("# NBVAL_CHECK_OUTPUT\nprint(z)", "yes\n"))
+    fresh = _nb(("# NBVAL_CHECK_OUTPUT\nprint(x)", "PSNR 27.2141\n"), ("print(y)", "chi 342.2\nsame\n"),
+                ("# NBVAL_CHECK_OUTPUT\nprint(z)", "no\nextra\n"))
+    assert [c[1] for c in cell_texts(stored)] == [True, False, True]
+    moved = moved_lines(stored, fresh)
+    assert [(m["cell"], m["checked"]) for m in moved] == [(2, False), (3, True)]
+    assert moved[0]["lines"] == [("chi 342.1", "chi 342.2")]
+    assert moved[1]["lines"] == [("yes", "no"), ("", "extra")]
+    assert moved_lines(stored, stored) == []
+
+
+def test_notebooks_with_other_cells_are_refused():
+    with pytest.raises(ValueError, match="same cells"):
+        moved_lines(_nb(("a", "1\n")), {"cells": [{"cell_type": "code", "source": ["a"], "outputs": []}]})
