@@ -51,7 +51,7 @@ def test_interface_shapes_dtypes_and_refusals(cipher):
     images = np.random.default_rng(0).random((3, 64, 64)).astype(np.float32)
     ct = cipher.encrypt(images)
     assert ct.shape == (3, 64, 64) and ct.dtype == np.uint8
-    np.testing.assert_array_equal(ct, cipher.encrypt(images)), "deterministic: no nonce"
+    np.testing.assert_array_equal(ct, cipher.encrypt(images), err_msg="deterministic: no nonce")
     back = cipher.decrypt(ct)
     assert back.shape == (3, 64, 64) and back.dtype == np.float32 and 0 <= back.min() and back.max() <= 1
     np.testing.assert_array_equal(cipher.cipher_image(ct), ct)

@@ -32,7 +32,7 @@ def test_interface_and_refusals(cipher):
     images = np.random.default_rng(0).random((3, 64, 64)).astype(np.float32)
     ct = cipher.encrypt(images)
     assert ct.dtype == np.uint8 and ct.shape == (3, 64, 64), "encrypt returns the 8-bit cipher images"
-    np.testing.assert_array_equal(ct, cipher.encrypt(images)), "deterministic: no nonce"
+    np.testing.assert_array_equal(ct, cipher.encrypt(images), err_msg="deterministic: no nonce")
     np.testing.assert_array_equal(cipher.cipher_image(ct), ct)
     assert cipher.features(ct).shape == (3, 64, 64, 1) and cipher.features(ct).max() <= 1.0
     assert cipher.stored_bytes(ct) == 64 * 64

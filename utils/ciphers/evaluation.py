@@ -10,8 +10,10 @@ All take a cipher (:class:`utils.ciphers.base.Cipher`) and an :class:`utils.data
   images (:meth:`Cipher.cipher_image`).
 * :func:`avalanche`: change one plaintext pixel by one grey level; NPCR and UACI between the two cipher
   images, with the share of images that pass Wu et al.'s critical values for that size.
-* :func:`key_sensitivity`: decrypt with another key; PSNR and SSIM against the plaintext, next to a
-  constant guess (every pixel at the image's mean), the floor of knowing nothing.
+* :func:`key_sensitivity`: decrypt with another key; PSNR and SSIM against the plaintext, next to the
+  mean oracle (every pixel at the image's own mean, :data:`utils.metrics.MEAN_ORACLE`): an oracle, not
+  an attack, so a wrong key that stays below it shows nothing of the picture's structure. The attacker's
+  floor, the blind constant, is k = 0 of every attack curve (:mod:`utils.ciphers.attacks`).
 
 Good statistics are not security: a cipher that passes all of these can still fall to one known
 plaintext. The attacks are in :mod:`utils.ciphers.attacks`.
@@ -111,10 +113,10 @@ def avalanche(cipher, image_set, seed: int = 0) -> dict:
 def key_sensitivity(cipher, wrong, image_set) -> dict[str, dict[str, Interval]]:
     """Encrypt with ``cipher``, decrypt with ``wrong`` (the same cipher under another key or model).
 
-    Returns ``{"right key": ..., "wrong key": ..., "constant guess": ...}``, each with ``mse``, ``psnr``
-    and ``ssim`` (see :func:`reconstruction`); the constant guess is the mean oracle
-    (:func:`utils.metrics.mean_oracle_guess`: every pixel at the plaintext's own mean, what one gets by
-    knowing nothing but each image's average brightness). An authenticated cipher refuses a
+    Returns ``{"right key": ..., "wrong key": ..., MEAN_ORACLE: ...}``, each with ``mse``, ``psnr`` and
+    ``ssim`` (see :func:`reconstruction`); :data:`utils.metrics.MEAN_ORACLE` is the row of
+    :func:`utils.metrics.mean_oracle_guess` (every pixel at the plaintext's own mean: an oracle, since it
+    needs the image, and the floor a decryption must clear to show anything of the picture's structure). An authenticated cipher refuses a
     wrong key instead of returning an image: then ``"wrong key"`` is ``{"refused": <the error message>}``.
     """
     images = image_set.images
@@ -127,7 +129,7 @@ def key_sensitivity(cipher, wrong, image_set) -> dict[str, dict[str, Interval]]:
     except ValueError as exc:  # e.g. AESDecryptionError: authentication failed
         wrong_result = {"refused": str(exc)}
     return {"right key": _quality(plain8, as_uint8(cipher.decrypt(ct)), groups), "wrong key": wrong_result,
-            "constant guess": _quality(plain8, as_uint8(constant), groups)}
+            metrics.MEAN_ORACLE: _quality(plain8, as_uint8(constant), groups)}
 
 
 def format_intervals(rows: dict[str, dict], keys: list[str], digits: int = 2, width: int = 22) -> str:
