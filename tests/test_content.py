@@ -88,6 +88,22 @@ def test_stored_study_agrees_with_the_cards_and_shows_what_flat_patches_lifted()
             assert study["hiders"][name]["random"][key]["mean"] == pytest.approx(
                 card["test"]["rows"]["this model"][key]["mean"], abs=0.05), (name, key)
     assert set(study["rejected_share"]) == {s for s in image_set("test", 64).ids}
+    assert all(set(rows) == {"random", "content", "whole"} for rows in [*study["hiders"].values(), *study["ciphers"].values()])
     text = report(study)
-    assert "| invertible | exact | exact |" in text
+    assert "| invertible | exact | exact | exact |" in text
     assert text in (folder / "README.md").read_text()
+
+
+def test_pair_set_of_whole_images_keeps_the_covers_and_sources_and_refuses_other_modes():
+    patches, whole = pair_set("test"), pair_set("test", mode="whole")
+    np.testing.assert_array_equal(patches.covers, whole.covers)
+    np.testing.assert_array_equal(patches.secret_ids, whole.secret_ids)
+    np.testing.assert_array_equal(patches.secret_frames, whole.secret_frames)
+    assert "whole-image secrets" in whole.description and "whole-image" not in patches.description
+    from utils.data import square_image
+    from utils.data.sources import frames_of, sources
+
+    first = next(s for s in sources("medical", "test")[0] if s.id == whole.secret_ids[0])
+    np.testing.assert_array_equal(whole.secrets[0], square_image(frames_of(first)[whole.secret_frames[0]], 64, 1))
+    with pytest.raises(ValueError, match="mode"):
+        pair_set("test", mode="crop")

@@ -229,7 +229,7 @@ def _check_size(size, n) -> None:
 
 def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: int | None = None,
              channels: int | None = None, modality: str | None = None, seed: int = EVAL_SEED,
-             data="auto", shorter_side: int = 256, content: bool = False) -> PairSet:
+             data="auto", shorter_side: int = 256, content: bool = False, mode: str = "patch") -> PairSet:
     """Evaluation (or validation) pairs, balanced over source images.
 
     Every secret source of the split gets an equal share of the ``n`` pairs (``n`` defaults to 16 per
@@ -250,8 +250,13 @@ def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: i
         shorter_side: each image is resized to this shorter side first.
         content: apply the content rule of :mod:`utils.data.content` to the secrets: a secret patch of
             background is redrawn elsewhere in its frame (the covers, photographs, are left as drawn).
+        mode: ``"patch"`` (secrets are patches) or ``"whole"``: each secret is its whole frame's centre
+            square resized to ``size`` (:func:`square_image`), the image a clinician would look at; the
+            covers are the same patches as in the patch set of the same arguments.
     """
     _check_size(size, n)
+    if mode not in ("patch", "whole"):
+        raise ValueError(f"mode must be 'patch' or 'whole', got {mode!r}")
     if secrets not in ("natural", "medical"):
         raise ValueError(f"secrets must be 'natural' or 'medical', got {secrets!r}")
     channels = (1 if secrets == "medical" else 3) if channels is None else channels
@@ -264,19 +269,22 @@ def pair_set(split: str = "test", secrets: str = "medical", size: int = 64, n: i
     secret_out = np.empty((n, size, size, channels), np.float32)
     cover_out = np.empty((n, size, size, 3), np.float32)
     sid, cid, frames, mods = [], [], [], []
-    cutter = _ContentCutter(seed, content)
+    cutter = _ContentCutter(seed, content and mode == "patch")
     i = 0
     for source, quota in zip(secret_sources, _quotas(n, len(secret_sources))):
-        stack = resized_frames(source, shorter_side, size)
+        stack = resized_frames(source, shorter_side, size) if mode == "patch" else frames_of(source)
         for f in _spread(quota, len(stack)):
             choices = [c for c in cover_sources if c.id != source.id]
             cover = choices[i % len(choices)]
-            secret_out[i] = cutter.cut(source, stack, shorter_side, f, size, channels, rng.random(), rng.random(), i)
+            ry, rx = rng.random(), rng.random()  # drawn in both modes, so that the covers are the same
+            secret_out[i] = (cutter.cut(source, stack, shorter_side, f, size, channels, ry, rx, i) if mode == "patch"
+                             else square_image(stack[f], size, channels=channels))
             cover_out[i] = _cut(resized_frames(cover, shorter_side, size)[0], size, 3, rng.random(), rng.random())
             sid.append(source.id), cid.append(cover.id), frames.append(f), mods.append(source.modality)
             i += 1
     n_covers = len(set(cid))
-    description = (f"{n} {split} pairs of {size}x{size}: secrets from {len(secret_sources)} source images "
+    kind = "" if mode == "patch" else "whole-image "
+    description = (f"{n} {split} pairs of {size}x{size}: {kind}secrets from {len(secret_sources)} source images "
                    f"({len(set(mods))} modalities), covers from {n_covers} photographs -- secrets: {secret_text}; "
                    f"covers: {cover_text}{cutter.sentence(n)}")
     return PairSet(secret_out, cover_out, np.array(sid), np.array(cid), np.array(frames), np.array(mods), split,
