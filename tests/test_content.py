@@ -107,3 +107,36 @@ def test_pair_set_of_whole_images_keeps_the_covers_and_sources_and_refuses_other
     np.testing.assert_array_equal(whole.secrets[0], square_image(frames_of(first)[whole.secret_frames[0]], 64, 1))
     with pytest.raises(ValueError, match="mode"):
         pair_set("test", mode="crop")
+
+
+def test_training_patches_with_content_have_no_flat_patch_and_the_default_stream_is_unchanged():
+    from utils.data import PatchSampler, patch_set, split_names
+
+    names = split_names("medical", "train")
+    plain = patch_set(names, 64, 96, seed=3, channels=1)
+    np.testing.assert_array_equal(plain, patch_set(names, 64, 96, seed=3, channels=1, content=False))
+    content = patch_set(names, 64, 96, seed=3, channels=1, content=True)
+    assert (plain.reshape(96, -1).std(1) < FLAT_STD).sum() > 0  # the random draws hold background
+    assert content.reshape(96, -1).std(1).min() >= FLAT_STD
+    kept = np.all(plain == content, axis=(1, 2, 3))
+    assert kept.sum() > 48  # every accepted first draw is kept
+    sampler = PatchSampler(names, 64, channels=1, content=True)
+    batch = sampler.sample(np.random.default_rng(0), 96)
+    assert batch.reshape(96, -1).std(1).min() >= FLAT_STD
+    np.testing.assert_array_equal(batch, PatchSampler(names, 64, channels=1, content=True).sample(np.random.default_rng(0), 96))
+    np.testing.assert_array_equal(PatchSampler(names, 64, channels=1).sample(np.random.default_rng(0), 4),
+                                  patch_set_reference(names))
+
+
+def patch_set_reference(names):
+    """The first 4 patches of the random stream, drawn the way PatchSampler always drew them."""
+    from utils.data.patches import _cut
+    from utils.data.sources import resized_frames
+    from utils.data.patches import _as_sources
+
+    stacks = [resized_frames(s, 256, 64) for s in _as_sources(names)]
+    rng, out = np.random.default_rng(0), []
+    for _ in range(4):
+        stack = stacks[int(rng.integers(len(stacks)))]
+        out.append(_cut(stack[int(rng.integers(len(stack)))], 64, 1, rng.random(), rng.random()))
+    return np.stack(out)

@@ -54,7 +54,7 @@ def _as_sources(names_or_sources) -> list[Source]:
 
 
 def patch_set(names, size: int, n: int, seed: int, channels: int = 3,
-              shorter_side: int | None = 256) -> np.ndarray:
+              shorter_side: int | None = 256, content: bool = False) -> np.ndarray:
     """``n`` square patches of side ``size`` cut from the given sources (corpus names or :class:`Source`).
 
     Each patch picks a source uniformly, then one of its frames uniformly (every frame of a cine or volume
@@ -69,6 +69,8 @@ def patch_set(names, size: int, n: int, seed: int, channels: int = 3,
         seed: seed of the generator that picks sources, frames and positions.
         channels: 3 for RGB (grey replicated) or 1 for grey (colour converted to luma).
         shorter_side: each image is resized to this shorter side first; None keeps native resolution.
+        content: apply the content rule of :mod:`utils.data.content`: a patch of background is redrawn
+            elsewhere in its frame (a generator per patch, as in :func:`image_set`).
 
     Returns:
         float32 array (n, size, size, channels) in [0, 1].
@@ -86,8 +88,10 @@ def patch_set(names, size: int, n: int, seed: int, channels: int = 3,
         k = int(rng.integers(len(items)))
         picks.append((k, int(rng.integers(_frame_count(items[k]))), rng.random(), rng.random(), i))
     out = np.empty((n, size, size, channels), dtype=np.float32)
+    cutter = _ContentCutter(seed, content)
     for k, f, ry, rx, i in sorted(picks):  # one source at a time
-        out[i] = _cut(resized_frames(items[k], shorter_side, size)[f], size, channels, ry, rx)
+        out[i] = cutter.cut(items[k], resized_frames(items[k], shorter_side, size), shorter_side, f, size, channels,
+                            ry, rx, i)
     return out
 
 
@@ -95,22 +99,31 @@ class PatchSampler:
     """Fresh random patches of a fixed set of sources, batch after batch (for training streams).
 
     Holds every frame of every source, resized once (shorter side ``shorter_side``), and cuts new patches
-    on each call: a source uniformly, one of its frames uniformly, a position uniformly.
+    on each call: a source uniformly, one of its frames uniformly, a position uniformly. With
+    ``content=True`` a position the content rule (:mod:`utils.data.content`) rejects is drawn again from the
+    same generator, up to :data:`~utils.data.content.CONTENT_TRIES` times, so that training sees tissue
+    rather than background.
     """
 
-    def __init__(self, names, size: int, channels: int = 3, shorter_side: int | None = 256):
+    def __init__(self, names, size: int, channels: int = 3, shorter_side: int | None = 256, content: bool = False):
         self.sources = _as_sources(names)
         if not self.sources:
             raise ValueError("PatchSampler needs at least one source")
         self.size, self.channels = int(size), int(channels)
         self.stacks = [resized_frames(s, shorter_side, self.size) for s in self.sources]
+        self.levels = [_background_levels(s, shorter_side, self.size) for s in self.sources] if content else None
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` patches, float32 (n, size, size, channels), drawn with ``rng``."""
         out = np.empty((n, self.size, self.size, self.channels), np.float32)
         for i in range(n):
-            stack = self.stacks[int(rng.integers(len(self.stacks)))]
-            out[i] = _cut(stack[int(rng.integers(len(stack)))], self.size, self.channels, rng.random(), rng.random())
+            k = int(rng.integers(len(self.stacks)))
+            f = int(rng.integers(len(self.stacks[k])))
+            out[i] = _cut(self.stacks[k][f], self.size, self.channels, rng.random(), rng.random())
+            for _ in range(CONTENT_TRIES if self.levels is not None else 0):
+                if carries_content(out[i], self.levels[k][f]):
+                    break
+                out[i] = _cut(self.stacks[k][f], self.size, self.channels, rng.random(), rng.random())
         return out
 
 

@@ -114,14 +114,17 @@ class PatchStream(keras.utils.PyDataset):
 
 
 def training_stream(size: int, secrets: str = "natural", secret_channels: int = 3, batch: int = 16,
-                    steps: int = 100, seed: int = 0, augment: float | None = 1.0, data="auto") -> tuple[PatchStream, str]:
+                    steps: int = 100, seed: int = 0, augment: float | None = 1.0, data="auto",
+                    content: bool = False) -> tuple[PatchStream, str]:
     """A :class:`PatchStream` over the train split (covers: natural photographs; secrets: ``secrets``), and
-    a sentence saying which sources it uses."""
+    a sentence saying which sources it uses. ``content=True`` draws the secrets under the content rule of
+    :mod:`utils.data.content` (no background patches); the shipped hiders were trained without it."""
     cover_sources, cover_text = sources("natural", "train", data=data)
     secret_sources, secret_text = sources(secrets, "train", data=data)
-    stream = PatchStream(PatchSampler(secret_sources, size, secret_channels), PatchSampler(cover_sources, size, 3),
-                         batch, steps, seed, augment)
-    return stream, f"secrets: {secret_text}; covers: {cover_text}"
+    stream = PatchStream(PatchSampler(secret_sources, size, secret_channels, content=content),
+                         PatchSampler(cover_sources, size, 3), batch, steps, seed, augment)
+    rule = "; secrets under the content rule" if content else ""
+    return stream, f"secrets: {secret_text}; covers: {cover_text}{rule}"
 
 
 class TrainingData:
