@@ -18,9 +18,10 @@ The rule, the same for every method and every modality:
    its level: the empty field between cells, a uniform stretch of film.
 3. **Textured patches are in.** A patch whose standard deviation is at least :data:`TEXTURE_STD` (0.05)
    shows edges or texture, whatever its level (an organ's border against air included).
-4. **Between the two, the background decides.** A low-contrast patch is kept unless at least half of its
-   pixels (:data:`MIN_FOREGROUND`) lie within :data:`BACKGROUND_TOLERANCE` (0.05) of the background
-   level: smooth tissue is kept, a stretch of background with noise is not. A pure standard-deviation
+4. **Between the two, the background decides.** A low-contrast patch is kept when at least half of its
+   pixels (:data:`MIN_FOREGROUND`) lie farther than :data:`BACKGROUND_TOLERANCE` (0.05) from the background
+   level, so rejected when more than half lie within it: smooth tissue is kept, a stretch of background
+   with noise is not. A frame without a background keeps every such patch. A pure standard-deviation
    threshold at 0.05 would throw away almost every fundus patch (their contrast is low).
 
 :func:`carries_content` applies the rule to one patch; :func:`rejected_share` measures how much of a source
