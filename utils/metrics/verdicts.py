@@ -2,9 +2,9 @@
 
 A number that comes from a network trained inside a notebook moves in its last digits from one machine to
 another (TensorFlow's CPU kernels split their sums by the processor's caches and threads), so nbval does not
-check it raw. It checks what the number *means* instead -- "the substitute decoder beats the blind constant by more than 3 dB:
-yes" -- and such a sentence stays the same wherever the notebook runs, as long as the margin it states is
-well clear of the measurement. The rules live here once so that every notebook words them alike.
+check it raw. It checks what the number *means* instead -- "the substitute decoder beats the blind constant
+by more than 3 dB: yes" -- and such a sentence stays the same wherever the notebook runs, as long as the
+margin it states is well clear of the measurement. The rules live here once so that every notebook words them alike.
 
     mean_of(x)                     the mean of an Interval, a dict with "mean", or a number
     beats(a, b, margin)            a's mean exceeds b's by more than ``margin``
