@@ -35,3 +35,16 @@ def test_moved_lines_ignore_digits_the_sanitizers_cut_and_report_the_rest():
 def test_notebooks_with_other_cells_are_refused():
     with pytest.raises(ValueError, match="same cells"):
         moved_lines(_nb(("a", "1\n")), {"cells": [{"cell_type": "code", "source": ["a"], "outputs": []}]})
+
+
+def test_the_perturbed_environment_is_set_and_then_restored(monkeypatch):
+    import os
+
+    from utils.runner.stability import PERTURBED_ENV, _set_environment
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    saved = _set_environment(PERTURBED_ENV)
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1" and "OPENBLAS_CORETYPE" not in os.environ
+    _set_environment(saved)
+    assert os.environ["OPENBLAS_CORETYPE"] == "Haswell" and "TF_NUM_INTRAOP_THREADS" not in os.environ

@@ -86,24 +86,26 @@ def moved_lines(stored: dict, fresh: dict, rules=None) -> list[dict]:
     return found
 
 
+def _set_environment(values: dict) -> dict:
+    """Set (a string) or unset (None) each variable; return what they were, in the same form."""
+    saved = {k: os.environ.get(k) for k in values}
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    return saved
+
+
 def _execute_perturbed(path: Path, target: Path) -> None:
     import papermill
 
-    saved = {k: os.environ.get(k) for k in PERTURBED_ENV}
+    saved = _set_environment(PERTURBED_ENV)  # the kernel papermill starts inherits the environment
     try:
-        for key, value in PERTURBED_ENV.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         papermill.execute_notebook(str(path), str(target), parameters={}, kernel_name="python3",
                                    cwd=str(target.parent), progress_bar=False)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _set_environment(saved)
 
 
 def main(argv=None) -> int:
