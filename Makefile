@@ -1,6 +1,7 @@
 # The course's two main jobs, each setting up what it needs in a local virtual environment (.venv):
 #   make series [PROFILE=smoke|default|full] [ONLY="01 02"]   run the notebooks headless into runs/<profile>/
 #   make test                                                 pytest over tests/ and nbval over notebooks/
+#   make quick                                                unit tests only, without the slow ones (contributors)
 # Other targets: make setup (just the environment), make outputs NB=00 (store a notebook's outputs),
 # make clean (remove runs/ and the environment).
 
@@ -14,7 +15,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export TF_NUM_INTEROP_THREADS ?= 1
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
-.PHONY: setup series test outputs clean
+.PHONY: setup series test quick outputs clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +34,10 @@ WORKERS ?= 2
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL) -p no:cacheprovider -n $(WORKERS) --dist loadfile
+
+# the contributors' lane: unit tests without nbval and without the tests marked slow (about 2 minutes)
+quick: setup
+	$(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider -n $(WORKERS)
 
 outputs: setup
 	$(BIN)/python -m utils.runner.outputs $(NB)

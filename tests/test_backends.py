@@ -60,6 +60,7 @@ def _run(backend: str, folder: Path, load_from: str = "", save_to: str = "", blo
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_weights_move_between_jax_and_tensorflow_with_the_same_outputs(tmp_path):
     trained = _run("jax", tmp_path, save_to="jax", block_tf=True)
     assert trained["backend"] == "jax" and not trained["tensorflow_loaded"], "the JAX path must not need TensorFlow"

@@ -8,6 +8,7 @@ import pytest
 from utils import benchmark
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     out = tmp_path / "bench"
     assert benchmark.main(["--quick", "--n", "8", "--methods", "aes_gcm", "lsb_332", "--out", str(out)]) == 0

@@ -216,6 +216,7 @@ def test_attack_refuses_pairs_of_different_keys():
         ka.recover_keystream(cipher.public_codes(chosen), mixed)
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_other_key_and_dedicated_attack_for_the_benchmark(test_images, bp):
     from utils.ciphers.attacks import attacker_images
 

@@ -95,6 +95,7 @@ def test_training_lowers_the_reconstruction_loss():
     assert len(history["critic"]) == 40 and history["kept_step"] == 40
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_chosen_plaintext_attack_learns_from_the_public_encoder(cipher, test_images):
     small = test_images.subset(np.arange(0, 64, 4))
     plains = saae.chosen_plaintexts("natural", 64, seed=5)

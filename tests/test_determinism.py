@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
@@ -58,6 +60,7 @@ def _train_in_fresh_process() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_training_gives_bit_identical_weights_in_two_processes():
     first, second = _train_in_fresh_process(), _train_in_fresh_process()
     assert set(first) == {"seed", "efficient", "invertible", "saae"}

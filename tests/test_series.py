@@ -49,6 +49,7 @@ def _digest(folder: Path) -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(folder.glob("*.ipynb")))).hexdigest()
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_smoke_profile_reaches_the_notebook_and_sources_stay_untouched(tmp_path):
     before = _digest(series.NOTEBOOKS)
     status = series.main(["--profile", "smoke", "--only", "00", "-p", "seed", "3", "--out", str(tmp_path),

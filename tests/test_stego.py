@@ -214,6 +214,7 @@ def test_bad_inputs_are_refused():
         load_pretrained("nope")
 
 
+@pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 @pytest.mark.parametrize("name", available_pretrained())
 def test_shipped_hider_matches_its_card_on_the_test_pairs(name):
     from utils.data import pair_set
