@@ -179,7 +179,7 @@ def methods(names=None, size: int = 64) -> dict:
 
 
 def _interval(value):
-    return {"mean": value.mean, "low": value.low, "high": value.high, "n": value.n, "sources": list(value.sources)}
+    return value.record()
 
 
 def _clear_key_caches() -> None:

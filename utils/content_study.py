@@ -26,10 +26,6 @@ CIPHERS = ("deepedn", "bp_chaotic", "invertible", "saae")
 SETS = ("random", "content", "whole")
 
 
-def _interval(iv) -> dict:
-    return {"mean": iv.mean, "low": iv.low, "high": iv.high, "n": iv.n, "sources": list(iv.sources)}
-
-
 def run(size: int = 64) -> dict:
     """The rows of the study (see the module's docstring) as a dict ready for JSON."""
     from utils import ciphers
@@ -50,12 +46,12 @@ def run(size: int = 64) -> dict:
         out["sets"][label] = {"pairs": pairs.description, "images": images.description}
         for name in HIDERS:
             iv = evaluate(load_pretrained(name), pairs)["intervals"]
-            out["hiders"].setdefault(name, {})[label] = {k: _interval(iv[k]) for k in ("cover_psnr", "secret_psnr")}
+            out["hiders"].setdefault(name, {})[label] = {k: iv[k].record() for k in ("cover_psnr", "secret_psnr")}
         for name in CIPHERS:
             cipher = ciphers.load(name)
             back = np.clip(cipher.decrypt(cipher.encrypt(images.images)), 0, 1)
             values = np.minimum([psnr(a, b, 1.0) for a, b in zip(images.images, back)], 100.0)
-            out["ciphers"].setdefault(name, {})[label] = {"decryption_psnr": _interval(bootstrap_ci(values, images.ids))}
+            out["ciphers"].setdefault(name, {})[label] = {"decryption_psnr": bootstrap_ci(values, images.ids).record()}
     return out
 
 

@@ -116,8 +116,9 @@ def key_sensitivity(cipher, wrong, image_set) -> dict[str, dict[str, Interval]]:
     Returns ``{"right key": ..., "wrong key": ..., MEAN_ORACLE: ...}``, each with ``mse``, ``psnr`` and
     ``ssim`` (see :func:`reconstruction`); :data:`utils.metrics.MEAN_ORACLE` is the row of
     :func:`utils.metrics.mean_oracle_guess` (every pixel at the plaintext's own mean: an oracle, since it
-    needs the image, and the floor a decryption must clear to show anything of the picture's structure). An authenticated cipher refuses a
-    wrong key instead of returning an image: then ``"wrong key"`` is ``{"refused": <the error message>}``.
+    needs the image, and the floor a decryption must clear to show anything of the picture's structure).
+    An authenticated cipher refuses a wrong key instead of returning an image: then ``"wrong key"`` is
+    ``{"refused": <the error message>}``.
     """
     images = image_set.images
     ct = cipher.encrypt(images)

@@ -120,10 +120,10 @@ class PatchSampler:
             k = int(rng.integers(len(self.stacks)))
             f = int(rng.integers(len(self.stacks[k])))
             out[i] = _cut(self.stacks[k][f], self.size, self.channels, rng.random(), rng.random())
-            for _ in range(CONTENT_TRIES if self.levels is not None else 0):
-                if carries_content(out[i], self.levels[k][f]):
-                    break
-                out[i] = _cut(self.stacks[k][f], self.size, self.channels, rng.random(), rng.random())
+            if self.levels is not None and not carries_content(out[i], self.levels[k][f]):
+                found = _redraw(self.stacks[k][f], self.size, self.channels, self.levels[k][f], rng)
+                if found is not None:
+                    out[i] = found
         return out
 
 
@@ -137,6 +137,16 @@ def _cut(image: np.ndarray, size: int, channels: int, ry: float, rx: float) -> n
     y = min(int(ry * (h - size + 1)), h - size)
     x = min(int(rx * (w - size + 1)), w - size)
     return to_channels(image[y:y + size, x:x + size], channels)
+
+
+def _redraw(frame: np.ndarray, size: int, channels: int, level: float | None, rng: np.random.Generator):
+    """The first of up to :data:`CONTENT_TRIES` positions drawn from ``rng`` whose patch passes the content
+    rule (:mod:`utils.data.content`), or None when none does."""
+    for _ in range(CONTENT_TRIES):
+        candidate = _cut(frame, size, channels, rng.random(), rng.random())
+        if carries_content(candidate, level):
+            return candidate
+    return None
 
 
 @functools.lru_cache(maxsize=48)
@@ -163,13 +173,11 @@ class _ContentCutter:
         if carries_content(patch, level):
             return patch
         self.redrawn += 1
-        retry = np.random.default_rng([self.seed, index])
-        for _ in range(CONTENT_TRIES):
-            candidate = _cut(stack[f], size, channels, retry.random(), retry.random())
-            if carries_content(candidate, level):
-                return candidate
-        self.without_content += 1
-        return patch
+        found = _redraw(stack[f], size, channels, level, np.random.default_rng([self.seed, index]))
+        if found is None:
+            self.without_content += 1
+            return patch
+        return found
 
     def sentence(self, n: int) -> str:
         """What the rule did, for a set's description ("" when the rule is off: random patches)."""

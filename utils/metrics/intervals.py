@@ -55,6 +55,11 @@ class Interval:
     def __str__(self) -> str:
         return f"{self.format(2)} ({self.describe()})"
 
+    def record(self) -> dict:
+        """The interval as a JSON-ready dict: ``mean``, ``low``, ``high``, ``n``, ``sources`` (the stored
+        results' format; ``Interval(**record)`` reads it back)."""
+        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n, "sources": list(self.sources)}
+
 
 def _codes(labels, n: int) -> tuple[np.ndarray, int]:
     labels = np.asarray(labels)
