@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                    "(the default for the efficient and invertible hiders is to round)")
     p.add_argument("--quantize", action="store_true", help="round the container to 8 bits in training also for "
                    "Baluja's network (whose default, as in the seed, is Gaussian noise only)")
+    p.add_argument("--channel", default="lossless", choices=["lossless", "lossy"],
+                   help="lossy: train through JPEG (quality 50-95), resizing and noise drawn per image "
+                   "(utils.hiding.channel.LossyChannel) and select weights also by the validation secret after JPEG 75")
+    p.add_argument("--content", action="store_true", help="draw training secrets under the content rule "
+                   "(utils.data.content: no background patches)")
     p.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0: flips and turns only)")
     p.add_argument("--init", default=None, help="start from this pretrained hider (see transfer_weights)")
     p.add_argument("--init-weights", type=Path, default=None,
@@ -83,7 +88,7 @@ def main(argv=None) -> int:
     baluja = args.variant in ("seed", "branched")
     config = StegoConfig(args.variant, args.filters or filters, args.depth or depth, channels,
                          args.noise if args.noise is not None else (0.01 if baluja else 0.0),
-                         args.quantize if baluja else not args.no_quantize, args.seed)
+                         args.quantize if baluja else not args.no_quantize, args.seed, args.channel)
     model = make_hider(config).build_for(args.size)
     if args.init:
         transfer_weights(load_pretrained(args.init), model)
@@ -99,13 +104,17 @@ def main(argv=None) -> int:
                       np.zeros(n, int), np.array([""] * n), "val", str(data["description"]))
         data_text = f"exported patches {args.npz.name}: {data['description']}"
     else:
-        stream, data_text = training_stream(args.size, args.secrets, channels, args.batch, 1000, args.seed, args.augment)
+        stream, data_text = training_stream(args.size, args.secrets, channels, args.batch, 1000, args.seed, args.augment,
+                                            content=args.content)
         val = pair_set("val", args.secrets, args.size, n=64, channels=channels)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{model.describe()}; training: {data_text}; validation: {val.description}", flush=True)
+    from .channel import Channel
+
+    val_channel = Channel("jpeg", 75) if args.channel == "lossy" else None
     history = fit_hider(model, stream, args.steps, val, args.lr, args.beta, args.eval_every or max(1, args.steps // 40),
                         checkpoint=args.out / "model.weights.h5",
-                        time_limit=args.minutes * 60 if args.minutes else None)
+                        time_limit=args.minutes * 60 if args.minutes else None, channel=val_channel)
     card = {"command": "python -m utils.hiding " + " ".join(argv if argv is not None else sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
             "backend": keras_backend(), "platform": platform.platform(), "image_size": args.size,
@@ -120,6 +129,9 @@ def main(argv=None) -> int:
         test = pair_set("test", args.secrets, args.size, channels=channels)
         rows = {"this model": evaluate(model, test),
                 ("LSB 3-3-2 (lossless)" if channels == 1 else "LSB 4 bits"): lsb_evaluate(test)}
+        if args.channel == "lossy":
+            for quality in (90, 75):
+                rows[f"this model after JPEG {quality}"] = evaluate(model, test, channel=Channel("jpeg", quality))
         card["test"] = {"description": test.description,
                         "rows": {label: {k: interval_dict(v) for k, v in r["intervals"].items()} for label, r in rows.items()}}
     save_pretrained(model, args.out, card)

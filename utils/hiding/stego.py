@@ -73,6 +73,8 @@ class StegoConfig:
         noise_std: standard deviation of the Gaussian noise the channel adds to the container in training.
         quantize: the channel rounds the container to 8 bits in training (straight-through gradient).
         seed: seeds the channel's noise.
+        channel: ``"lossless"`` (the container is stored as PNG: :class:`ContainerChannel`) or ``"lossy"``
+            (JPEG, resizing and noise drawn per image: :class:`utils.hiding.channel.LossyChannel`).
     """
 
     variant: str = "seed"
@@ -82,6 +84,7 @@ class StegoConfig:
     noise_std: float = 0.01
     quantize: bool = False
     seed: int = 0
+    channel: str = "lossless"
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -90,6 +93,8 @@ class StegoConfig:
             raise ValueError(f"secret_channels must be 1 or 3, got {self.secret_channels!r}")
         if int(self.filters) < 1 or int(self.depth) < 1:
             raise ValueError(f"filters and depth must be >= 1, got {self.filters!r} and {self.depth!r}")
+        if self.channel not in ("lossless", "lossy"):
+            raise ValueError(f"channel must be 'lossless' or 'lossy', got {self.channel!r}")
 
 
 @keras.saving.register_keras_serializable(package="medstego")
@@ -131,8 +136,13 @@ class Hider(keras.Model):
     def __init__(self, config: StegoConfig | None = None, **kwargs):
         super().__init__(**kwargs)
         self.config_ = config or StegoConfig()
-        self.channel = ContainerChannel(self.config_.noise_std, self.config_.quantize, self.config_.seed,
-                                        name="channel")
+        if self.config_.channel == "lossy":
+            from .channel import LossyChannel
+
+            self.channel = LossyChannel(seed=self.config_.seed, name="channel")
+        else:
+            self.channel = ContainerChannel(self.config_.noise_std, self.config_.quantize, self.config_.seed,
+                                            name="channel")
 
     def encode(self, secret, cover):
         raise NotImplementedError

@@ -178,12 +178,22 @@ def _to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
-def quick_quality(model: Hider, secrets: np.ndarray, covers: np.ndarray) -> dict:
-    """Mean cover and secret PSNR (dB) with the container stored as 8 bits: the cheap check of training."""
+def quick_quality(model: Hider, secrets: np.ndarray, covers: np.ndarray, channel=None) -> dict:
+    """Mean cover and secret PSNR (dB) with the container stored as 8 bits: the cheap check of training.
+
+    With a :class:`utils.hiding.channel.Channel`, also ``secret_psnr_channel``: the secret revealed from
+    the container after that channel (for example ``Channel("jpeg", 75)``)."""
     container = _to_uint8(model.hide(secrets, covers))
     revealed = _to_uint8(model.reveal(container.astype(np.float32) / 255.0))
-    return {"cover_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(_to_uint8(covers), container)])),
-            "secret_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(_to_uint8(secrets), revealed)]))}
+    truth = _to_uint8(secrets)
+    out = {"cover_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(_to_uint8(covers), container)])),
+           "secret_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(truth, revealed)]))}
+    if channel is not None:
+        from .channel import apply
+
+        after = _to_uint8(model.reveal(apply(container, channel)))
+        out["secret_psnr_channel"] = float(np.mean([metrics.psnr(a, b) for a, b in zip(truth, after)]))
+    return out
 
 
 class ValidationMonitor(keras.callbacks.Callback):
@@ -198,15 +208,19 @@ class ValidationMonitor(keras.callbacks.Callback):
         verbose: print one line per evaluation.
         clock: ``"wall"`` (time_limit in seconds of the training steps) or ``"cpu"`` (in CPU seconds used by
             this process, all threads: a fair budget on a machine shared with other work).
+        channel: a :class:`utils.hiding.channel.Channel` the secret must also survive (robust hiders).
 
-    The score is the mean of the cover and secret PSNR; the weights of the best score are restored when
+    The score is the mean of the cover and secret PSNR (with ``channel``, the secret's is the mean of its
+    PSNR on the lossless and on that channel); the weights of the best score are restored when
     training ends (``best_step`` says which). ``train_seconds`` times the training steps only (not the
     evaluations), the basis of the throughput in pairs per second.
     """
 
     def __init__(self, pairs, every: int = 100, total_steps: int | None = None, checkpoint=None,
-                 time_limit: float | None = None, verbose: bool = True, frames: bool = True, clock: str = "wall"):
+                 time_limit: float | None = None, verbose: bool = True, frames: bool = True, clock: str = "wall",
+                 channel=None):
         super().__init__()
+        self.channel = channel
         if clock not in ("wall", "cpu"):
             raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
         self.clock, self.cpu_seconds, self._cpu_began = clock, 0.0, None
@@ -239,8 +253,9 @@ class ValidationMonitor(keras.callbacks.Callback):
         if self.curve and self.curve[-1]["step"] == self.step:
             return
         secrets, covers = self.pairs.secrets, self.pairs.covers
-        result = quick_quality(self.model, secrets, covers)
-        score = (result["cover_psnr"] + result["secret_psnr"]) / 2
+        result = quick_quality(self.model, secrets, covers, self.channel)
+        secret = result["secret_psnr"] if self.channel is None else (result["secret_psnr"] + result["secret_psnr_channel"]) / 2
+        score = (result["cover_psnr"] + secret) / 2
         self.curve.append({"step": self.step, "train_seconds": round(self.train_seconds, 1),
                            "cpu_seconds": round(self.cpu_seconds, 1), **result})
         if score > self.best_score:
@@ -257,8 +272,10 @@ class ValidationMonitor(keras.callbacks.Callback):
             self.frames.append(np.concatenate([grey[0], covers[0], container[0], grey[1]], axis=1))
         if self.verbose:
             total = f"/{self.total}" if self.total else ""
+            after = (f", after {self.channel.name} {result['secret_psnr_channel']:.1f} dB"
+                     if self.channel is not None else "")
             print(f"step {self.step}{total}: validation cover {result['cover_psnr']:.1f} dB, "
-                  f"secret {result['secret_psnr']:.1f} dB", flush=True)
+                  f"secret {result['secret_psnr']:.1f} dB{after}", flush=True)
 
     def on_train_end(self, logs=None):
         self.measure()
@@ -268,18 +285,20 @@ class ValidationMonitor(keras.callbacks.Callback):
 
 def fit_hider(model: Hider, stream: PatchStream, steps: int, val_pairs, learning_rate: float = 1e-3,
               beta: float = 1.0, eval_every: int | None = None, checkpoint=None, time_limit: float | None = None,
-              verbose: bool = True, schedule: bool = True, jit_compile="auto", clock: str = "wall") -> dict:
+              verbose: bool = True, schedule: bool = True, jit_compile="auto", clock: str = "wall",
+              channel=None) -> dict:
     """Compile and ``fit`` for ``steps`` batches (or until ``time_limit`` seconds of training).
 
     Returns the history: ``curve`` (validation per evaluation), ``losses`` (per step), ``frames``,
     ``best_step``, ``steps`` done, ``seconds`` (wall), ``train_seconds``, ``cpu_seconds`` and
-    ``pairs_per_second``. ``clock`` says how ``time_limit`` is counted (see :class:`ValidationMonitor`).
+    ``pairs_per_second``. ``clock`` says how ``time_limit`` is counted and ``channel`` what else the secret must
+    survive in validation (see :class:`ValidationMonitor`).
     """
     compile_hider(model, learning_rate, beta, steps if schedule else None, jit_compile)
     stream.steps = max(1, min(stream.steps, steps))
     epochs = int(np.ceil(steps / stream.steps))
     monitor = ValidationMonitor(val_pairs, eval_every or max(1, steps // 20), steps, checkpoint, time_limit, verbose,
-                                clock=clock)
+                                clock=clock, channel=channel)
     began = time.perf_counter()
     model.fit(stream, epochs=epochs, steps_per_epoch=stream.steps, verbose=0, callbacks=[monitor])
     done = monitor.step
@@ -294,8 +313,11 @@ def fit_hider(model: Hider, stream: PatchStream, steps: int, val_pairs, learning
 # evaluation with intervals
 # ---------------------------------------------------------------------------------------------------------
 
-def evaluate(model: Hider, pairs, intervals: bool = True) -> dict:
+def evaluate(model: Hider, pairs, intervals: bool = True, channel=None) -> dict:
     """Quality on evaluation pairs, the container stored as an 8-bit image before it is revealed.
+
+    With a :class:`utils.hiding.channel.Channel`, the secret is revealed from what that channel delivers
+    (for example a JPEG of the container); the cover's quality is still the stored container's.
 
     Args:
         model: a hider.
@@ -312,7 +334,12 @@ def evaluate(model: Hider, pairs, intervals: bool = True) -> dict:
     groups = pairs.groups if isinstance(pairs, PairSet) else None
     container8 = _to_uint8(model.hide(secrets, covers))
     container = container8.astype(np.float32) / 255.0
-    revealed = model.reveal(container)
+    if channel is not None:
+        from .channel import apply
+
+        revealed = model.reveal(apply(container8, channel))
+    else:
+        revealed = model.reveal(container)
     per_pair = metrics.per_pair_quality(_to_uint8(covers), container8, _to_uint8(secrets), _to_uint8(revealed))
     out = {"means": {k: float(np.mean(v)) for k, v in per_pair.items()}, "per_pair": per_pair,
            "arrays": {"container": container, "revealed": revealed, "residual": container - covers}}
