@@ -103,7 +103,7 @@ class QIM:
     def _secret_bits(self, secret: np.ndarray) -> np.ndarray:
         from PIL import Image
 
-        size, small = secret.shape[1], secret.shape[1] // self.factor
+        small = secret.shape[1] // self.factor
         codes = np.stack([np.asarray(Image.fromarray(s[..., 0]).resize((small, small), Image.BOX)) for s in secret])
         codes = codes.astype(np.int64) >> (8 - self.bits)
         # bit planes, most significant first, each plane in raster order
@@ -115,7 +115,7 @@ class QIM:
         blocks = y.reshape(n, size // 8, 8, size // 8, 8).transpose(0, 1, 3, 2, 4) - 128.0
         return np.einsum("ij,nabjk,lk->nabil", d, blocks, d)
 
-    def _slots(self, size: int):
+    def _slots(self):
         """Slot order: coefficient position first (low frequencies take the most significant bits), then block."""
         rows, cols = zip(*self.positions)
         return np.array(rows), np.array(cols)
@@ -138,7 +138,7 @@ class QIM:
         n, size = cover.shape[0], cover.shape[1]
         y, cb, cr = _ycc(cover.astype(np.float64))
         coeffs = self._coefficients(y)
-        rows, cols = self._slots(size)
+        rows, cols = self._slots()
         flat = coeffs[:, :, :, rows, cols].transpose(0, 3, 1, 2).reshape(n, -1)  # position-major
         b = np.zeros_like(flat)
         b[:, :bits.shape[1]] = bits
@@ -154,7 +154,7 @@ class QIM:
     def _read_bits(self, container: np.ndarray) -> np.ndarray:
         """The payload's bits (N, payload) read from uint8 containers: for each slot, the nearer lattice."""
         n, size = container.shape[0], container.shape[1]
-        rows, cols = self._slots(size)
+        rows, cols = self._slots()
         flat = self._coefficients(_ycc(container.astype(np.float64))[0])[:, :, :, rows, cols]
         flat = flat.transpose(0, 3, 1, 2).reshape(n, -1)[:, :self.payload_bits(size)]
         dist0 = np.abs(flat - self.delta * np.round(flat / self.delta))
