@@ -90,7 +90,13 @@ def test_stored_study_agrees_with_the_cards_and_shows_what_flat_patches_lifted()
     assert set(study["rejected_share"]) == {s for s in image_set("test", 64).ids}
     assert all(set(rows) == {"random", "content", "whole"} for rows in [*study["hiders"].values(), *study["ciphers"].values()])
     text = report(study)
-    assert "| invertible | exact | exact | exact |" in text
+    # on 8-bit images the invertible cipher returns most images bit for bit; float errors of about 1e-6 flip
+    # the rounding of a few pixels in the rest, so its PSNR is high but finite
+    invertible = study["ciphers"]["invertible"]
+    assert all(invertible[k]["decryption_psnr"]["mean"] > 90 and invertible[k]["exact_share"]["mean"] > 0.5
+               for k in invertible)
+    assert all(study["ciphers"][name][k]["exact_share"]["mean"] == 0 for name in ("deepedn", "saae") for k in invertible)
+    assert "share of images returned bit for bit" in text
     assert text in (folder / "README.md").read_text()
 
 

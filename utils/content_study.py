@@ -5,8 +5,9 @@ The evaluation sets cut 64x64 patches at random positions of the test images; ma
 sources and frames: random patches, patches that carry content, and whole images (each frame's centre
 square resized to 64x64, what a clinician would look at): the shipped grey hiders' cover and secret PSNR
 (:func:`utils.data.pair_set`, the same covers in all three) and each learned cipher's decryption PSNR
-(:func:`utils.data.image_set`), each with its 95 % interval over source images, and the rule's rejected
-share per test source.
+(:func:`utils.data.image_set`; on 8-bit images, as :func:`utils.ciphers.evaluation.reconstruction`
+measures it in notebooks 05-09, with the share of images returned bit for bit), each with its 95 %
+interval over source images, and the rule's rejected share per test source.
 
     python -m utils.content_study --out utils/results/content_sets
 """
@@ -19,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 HIDERS = ("hider_seed_grey_64", "hider_efficient_grey_64", "hider_invertible_grey_64")
 CIPHERS = ("deepedn", "bp_chaotic", "invertible", "saae")
@@ -34,7 +34,7 @@ def run(size: int = 64) -> dict:
     from utils.data.sources import resized_frames, sources
     from utils.hiding.pretrained import load_pretrained
     from utils.hiding.training import evaluate
-    from utils.metrics import bootstrap_ci, psnr
+    from utils.ciphers.evaluation import reconstruction
 
     found, _ = sources("medical", "test")
     out = {"rejected_share": {s.id: rejected_share(resized_frames(s, 256, size), size) for s in found},
@@ -48,10 +48,9 @@ def run(size: int = 64) -> dict:
             iv = evaluate(load_pretrained(name), pairs)["intervals"]
             out["hiders"].setdefault(name, {})[label] = {k: iv[k].record() for k in ("cover_psnr", "secret_psnr")}
         for name in CIPHERS:
-            cipher = ciphers.load(name)
-            back = np.clip(cipher.decrypt(cipher.encrypt(images.images)), 0, 1)
-            values = np.minimum([psnr(a, b, 1.0) for a, b in zip(images.images, back)], 100.0)
-            out["ciphers"].setdefault(name, {})[label] = {"decryption_psnr": bootstrap_ci(values, images.ids).record()}
+            quality = reconstruction(ciphers.load(name), images)  # on 8-bit images, as notebooks 05-09 measure
+            out["ciphers"].setdefault(name, {})[label] = {"decryption_psnr": quality["psnr"].record(),
+                                                          "exact_share": quality["exact"].record()}
     return out
 
 
@@ -73,9 +72,13 @@ def report(result: dict) -> str:
     lines += ["", "| learned cipher, decryption PSNR | " + " | ".join(sets) + " |", "| --- |" + " --- |" * len(sets)]
     for name, rows in result["ciphers"].items():
         lines.append(f"| {name} | " + " | ".join(fmt(rows[k]["decryption_psnr"]) for k in sets) + " |")
+    lines += ["", "| learned cipher, share of images returned bit for bit | " + " | ".join(sets) + " |",
+              "| --- |" + " --- |" * len(sets)]
+    for name, rows in result["ciphers"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{rows[k]['exact_share']['mean']:.2f}" for k in sets) + " |")
     n_pairs = next(iter(result["hiders"].values()))["content"]["cover_psnr"]
     n_images = next(iter(result["ciphers"].values()))["content"]["decryption_psnr"]
-    lines += ["", f"PSNR in dB, mean [95 % bootstrap interval over source images]; pairs: n = {n_pairs['n']}, "
+    lines += ["", f"PSNR in dB (cipher rows on 8-bit images, capped at 100 dB), mean [95 % bootstrap interval over source images]; pairs: n = {n_pairs['n']}, "
               f"{n_pairs['sources'][0]} secret x {n_pairs['sources'][1]} cover sources; cipher images: n = "
               f"{n_images['n']}, {n_images['sources'][0]} sources. Only the secrets and cipher images differ "
               "between the sets (the covers are the same photographs' patches); a whole image stands for its frame "
