@@ -138,3 +138,23 @@ def test_robustness_rows_tell_lsb_from_qim(pairs):
     assert qim["PNG (lossless)"]["secret_psnr"]["mean"] < 35.0  # the downscaled secret bounds it
     text = robustness.report({"rows": rows, "pairs": "24 pairs"}, channels=("PNG (lossless)", "JPEG 75"))
     assert "exact" in text and "QIM" in text
+
+
+def test_a_hider_config_chooses_its_training_channel(pairs):
+    from utils.hiding.stego import ContainerChannel, StegoConfig, make_hider
+    from utils.hiding.training import evaluate, quick_quality
+
+    with pytest.raises(ValueError, match="lossless' or 'lossy"):
+        StegoConfig(channel="jpeg")
+    lossy = make_hider(StegoConfig("efficient", 8, 1, 1, channel="lossy")).build_for(64)
+    plain = make_hider(StegoConfig("efficient", 8, 1, 1)).build_for(64)
+    assert isinstance(lossy.channel, channel.LossyChannel) and isinstance(plain.channel, ContainerChannel)
+    plain.set_weights(lossy.get_weights())  # the same weights: the channel holds one seed state in both
+    s, c = pairs.secrets[:8], pairs.covers[:8]
+    np.testing.assert_array_equal(lossy.reveal(lossy.hide(s, c)), plain.reveal(plain.hide(s, c)))
+    q = quick_quality(plain, s, c, Channel("jpeg", 50))
+    assert set(q) == {"cover_psnr", "secret_psnr", "secret_psnr_channel"}
+    through = evaluate(plain, (s, c), intervals=False, channel=Channel("jpeg", 50))
+    direct = evaluate(plain, (s, c), intervals=False)
+    assert through["means"]["cover_psnr"] == direct["means"]["cover_psnr"]  # the cover is the stored container
+    assert through["means"]["secret_psnr"] != direct["means"]["secret_psnr"]

@@ -208,6 +208,9 @@ class DiffJPEG(keras.layers.Layer):
         super().__init__(**kwargs)
         self.dct = _dct_matrix()
 
+    def build(self, input_shape):
+        self.built = True
+
     def _code(self, plane, table):
         d = ops.convert_to_tensor(self.dct)
         blocks = _blocks(plane - 128.0)
@@ -265,6 +268,10 @@ class LossyChannel(keras.layers.Layer):
             raise ValueError(f"weights are 4 non-negative probabilities (lossless, jpeg, resize, noise), got {weights!r}")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.jpeg = DiffJPEG()
+
+    def build(self, input_shape):
+        self.jpeg.build(input_shape)
+        self.built = True
 
     def call(self, x, training=False):
         if not training:

@@ -22,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["methods", "measure", "report", "curves_figure", "GOAL", "main"]
+__all__ = ["methods", "measure", "floors", "stored", "STORED", "report", "curves_figure", "GOAL", "main"]
 
 #: The robust hider's goal (issue 18): a secret of at least 30 dB after JPEG 75 with a cover of at least 33 dB.
 GOAL = {"channel": "JPEG 75", "secret_psnr": 30.0, "cover_psnr": 33.0}
+
+#: Where the course's run is stored.
+STORED = Path(__file__).resolve().parents[1] / "results" / "channel_curves"
 
 HIDERS = {"Baluja (seed) grey": "hider_seed_grey_64", "efficient grey": "hider_efficient_grey_64",
           "invertible grey": "hider_invertible_grey_64", "robust (efficient, lossy channel)": "hider_robust_grey_64"}
@@ -82,6 +85,33 @@ def measure(pairs, chosen: dict | None = None, channels=None, seed: int = 0) -> 
     return rows
 
 
+def floors(pairs, seed: int = 0) -> dict:
+    """The two floors a revealed secret must clear, as rows like :func:`measure`'s channel entries:
+    the :data:`~utils.metrics.verdicts.BLIND_CONSTANT` (one grey level, the mean of train-split secrets)
+    and the :data:`~utils.metrics.verdicts.MEAN_ORACLE` (each test secret's own mean: an oracle)."""
+    from ..data import image_set
+    from ..metrics import bootstrap_ci, psnr, ssim
+    from ..metrics.verdicts import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, mean_oracle_guess
+
+    truth = _to_uint8(pairs.secrets)[..., 0]
+    train = image_set("train", size=pairs.secrets.shape[1], seed=seed).images
+    guesses = {BLIND_CONSTANT: blind_constant_guess(train, truth.shape), MEAN_ORACLE: mean_oracle_guess(pairs.secrets[..., 0])}
+    out = {}
+    for label, guess in guesses.items():
+        g = _to_uint8(guess)
+        out[label] = {"secret_psnr": bootstrap_ci([psnr(a, b) for a, b in zip(truth, g)], pairs.groups).record(),
+                      "secret_ssim": bootstrap_ci([ssim(a, b) for a, b in zip(truth, g)], pairs.groups).record()}
+    return out
+
+
+def stored(folder=None) -> dict:
+    """The stored run (``channel_curves.json`` in ``folder``, default :data:`STORED`)."""
+    path = Path(folder or STORED) / "channel_curves.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; make it with python -m utils.hiding.robustness --out {path.parent}")
+    return json.loads(path.read_text())
+
+
 def _fmt(record: dict, digits: int = 1) -> str:
     if np.isinf(record["mean"]):
         return "exact"
@@ -95,6 +125,8 @@ def report(result: dict, channels=("PNG (lossless)", "JPEG 90", "JPEG 75", "resi
     for label, row in result["rows"].items():
         lines.append(f"{label:<36}{_fmt(row['cover']['psnr']):>22}"
                      + "".join(f"{_fmt(row['channels'][c]['secret_psnr']):>26}" for c in channels))
+    for label, row in result.get("floors", {}).items():
+        lines.append(f"{'floor: ' + label:<58}" + f"{_fmt(row['secret_psnr']):>26} on every channel")
     lines.append(f"PSNR in dB, means with 95 % bootstrap intervals over source images; {result['pairs']}")
     return "\n".join(lines)
 
@@ -133,7 +165,7 @@ def main(argv=None) -> int:
     began = time.perf_counter()
     pairs = pair_set("test", "medical", 64, n=args.n, channels=1, content=True)
     result = {"pairs": pairs.description + "; secrets under the content rule",
-              "n": len(pairs), "rows": measure(pairs),
+              "n": len(pairs), "rows": measure(pairs), "floors": floors(pairs),
               "command": portable_command("python -m utils.hiding.robustness", sys.argv[1:] if argv is None else argv),
               "code_commit": code_commit(), "machine": machine_summary(), "goal": GOAL}
     result["wall_time_minutes"] = round((time.perf_counter() - began) / 60, 1)
