@@ -158,3 +158,22 @@ def test_a_hider_config_chooses_its_training_channel(pairs):
     direct = evaluate(plain, (s, c), intervals=False)
     assert through["means"]["cover_psnr"] == direct["means"]["cover_psnr"]  # the cover is the stored container
     assert through["means"]["secret_psnr"] != direct["means"]["secret_psnr"]
+
+
+def test_stored_channel_curves_hold_every_method_and_recompute():
+    """utils/results/channel_curves: every shipped grey hider, LSB and QIM; the classic rows recompute exactly."""
+    from utils.data import pair_set
+    from utils.hiding import robustness
+
+    result = robustness.stored()
+    assert set(result["rows"]) == set(robustness.methods())
+    assert all(set(row["channels"]) == {c.name for c in channel.CHANNELS} for row in result["rows"].values())
+    pairs = pair_set("test", "medical", 64, channels=1, content=True)
+    assert result["n"] == len(pairs)
+    chosen = {k: v for k, v in robustness.methods().items() if k in ("LSB 3-3-2", "QIM (classic, robust)")}
+    again = robustness.measure(pairs, chosen, [Channel("png"), Channel("jpeg", 75)])
+    for label in chosen:
+        for name in ("PNG (lossless)", "JPEG 75"):
+            assert again[label]["channels"][name]["secret_psnr"] == result["rows"][label]["channels"][name]["secret_psnr"]
+    assert set(result["floors"]) == {"blind constant (the attacker's mean grey, k = 0)", "mean oracle (each image's own mean grey)"}
+    assert "python -m utils.hiding.robustness" in result["command"] and result["code_commit"]

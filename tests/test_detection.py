@@ -67,3 +67,17 @@ def test_reduced_payloads_touch_a_quarter(sets):
     assert changed[:, :32, :32].any() and not changed[:, 32:].any() and not changed[:, :, 32:].any()
     qim = detection.reduced("QIM (classic, robust)", None)
     assert qim(test.secrets[:2], test.covers[:2]).shape == (2, 64, 64, 3)
+
+
+def test_stored_detection_study_covers_every_method_and_payload():
+    from utils.hiding.robustness import methods
+
+    result = detection.stored()
+    assert set(result["rows"]) == set(methods())
+    for by_payload in result["rows"].values():
+        assert set(by_payload) == set(detection.PAYLOADS)
+        for by_detector in by_payload.values():
+            for name in ("cnn", "rich model"):
+                r = by_detector[name]
+                assert r["detection_rate"]["n"] == 224 and 0 <= r["balanced_accuracy"]["mean"] <= 1
+    assert "python -m utils.hiding.detection" in result["command"] and result["code_commit"]

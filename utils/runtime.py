@@ -111,3 +111,29 @@ def portable_command(program: str, argv) -> str:
             word = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else path.name
         words.append(word)
     return " ".join([program, *words])
+
+
+def store_study(folder, filename: str, result: dict, title: str, source: str, report: str) -> None:
+    """Write a stored study: ``result`` as JSON in ``folder/filename`` and a README.md with its title, the
+    command and commit that made it (``result["command"]``, ``result["code_commit"]``), its time and the
+    ``report`` text."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_text(json.dumps(result, indent=1) + "\n")
+    (folder / "README.md").write_text(f"# {title}\n\nMade by `{result['command']}` at commit {result.get('code_commit')} "
+                                      f"({result['wall_time_minutes']} min on a 2-core CPU); see `{source}`.\n\n"
+                                      f"```\n{report}\n```\n")
+
+
+def read_study(folder, filename: str, program: str) -> dict:
+    """A stored study's JSON; a missing file is named with the command that makes it."""
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / filename
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; make it with {program} --out {path.parent}")
+    return json.loads(path.read_text())

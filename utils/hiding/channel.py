@@ -31,8 +31,10 @@ quiet_tensorflow()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
+from ..plotting import to_uint8  # noqa: E402
+
 __all__ = ["Channel", "CHANNELS", "apply", "jpeg", "resize", "noise", "quality_table", "DiffJPEG", "LossyChannel",
-           "imitation_error", "LUMA", "CHROMA"]
+           "imitation_error", "dct_matrix", "LUMA", "CHROMA"]
 
 #: The example quantisation tables of the JPEG standard (ITU-T T.81, Annex K), luminance and chrominance.
 LUMA = np.array([[16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55],
@@ -90,7 +92,7 @@ def _uint8(images) -> np.ndarray:
         raise ValueError(f"images must be a batch (N, H, W, 1 or 3), got shape {x.shape}")
     if x.dtype == np.uint8:
         return x
-    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(x)
 
 
 def _pil(image: np.ndarray):
@@ -162,11 +164,12 @@ def _straight_round(x):
     return x + ops.stop_gradient(ops.round(x) - x)
 
 
-def _dct_matrix() -> np.ndarray:
+def dct_matrix() -> np.ndarray:
+    """The orthonormal 8x8 DCT-II matrix D of JPEG: a block's coefficients are D B D^T."""
     k = np.arange(8)
     d = np.sqrt(2 / 8) * np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16)
     d[0] /= np.sqrt(2)
-    return d.astype(np.float32)
+    return d
 
 
 def _blocks(plane):
@@ -206,7 +209,7 @@ class DiffJPEG(keras.layers.Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.dct = _dct_matrix()
+        self.dct = dct_matrix().astype(np.float32)
 
     def build(self, input_shape):
         self.built = True

@@ -22,21 +22,18 @@ bootstrap intervals over the test pairs' source images. Chance is a balanced acc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..plotting import to_uint8 as _to_uint8
+
 __all__ = ["PAYLOADS", "reduced", "measure", "report", "stored", "STORED", "main"]
 
 PAYLOADS = ("full", "reduced")
 STORED = Path(__file__).resolve().parents[1] / "results" / "detection"
-
-
-def _to_uint8(x) -> np.ndarray:
-    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
 def reduced(label: str, hide):
@@ -128,16 +125,15 @@ def report(result: dict) -> str:
 
 def stored(folder=None) -> dict:
     """The stored study (``detection.json`` in ``folder``, default :data:`STORED`)."""
-    path = Path(folder or STORED) / "detection.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; make it with python -m utils.hiding.detection --out {path.parent}")
-    return json.loads(path.read_text())
+    from ..runtime import read_study
+
+    return read_study(folder or STORED, "detection.json", "python -m utils.hiding.detection")
 
 
 def main(argv=None) -> int:
     from ..cards import code_commit
     from ..data import pair_set
-    from ..runtime import machine_summary, portable_command, seed_everything
+    from ..runtime import machine_summary, portable_command, seed_everything, store_study
 
     parser = argparse.ArgumentParser(prog="python -m utils.hiding.detection", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for detection.json and README.md")
@@ -153,12 +149,8 @@ def main(argv=None) -> int:
               "command": portable_command("python -m utils.hiding.detection", sys.argv[1:] if argv is None else argv),
               "code_commit": code_commit(), "machine": machine_summary()}
     result["wall_time_minutes"] = round((time.perf_counter() - began) / 60, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "detection.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out / "README.md").write_text(f"# Steganalysis: two detectors, every method, two payloads\n\nMade by "
-                                        f"`{result['command']}` at commit {result['code_commit']} "
-                                        f"({result['wall_time_minutes']} min on a 2-core CPU); see "
-                                        f"`utils/hiding/detection.py`.\n\n```\n{report(result)}\n```\n")
+    store_study(args.out, "detection.json", result, "Steganalysis: two detectors, every method, two payloads",
+                "utils/hiding/detection.py", report(result))
     print(report(result))
     return 0
 

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..plotting import to_uint8
+from .channel import dct_matrix
+
 __all__ = ["QIM", "zigzag"]
 
 
@@ -33,13 +36,6 @@ def zigzag(n: int = 8) -> list[tuple[int, int]]:
     """The JPEG zig-zag order of an n x n block's (row, column) positions."""
     return sorted(((i, j) for i in range(n) for j in range(n)),
                   key=lambda p: (p[0] + p[1], p[0] if (p[0] + p[1]) % 2 else p[1]))
-
-
-def _dct() -> np.ndarray:
-    k = np.arange(8)
-    d = np.sqrt(2 / 8) * np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16)
-    d[0] /= np.sqrt(2)
-    return d
 
 
 def _ycc(rgb):
@@ -111,7 +107,7 @@ class QIM:
 
     def _coefficients(self, y: np.ndarray):
         n, size = y.shape[0], y.shape[1]
-        d = _dct()
+        d = dct_matrix()
         blocks = y.reshape(n, size // 8, 8, size // 8, 8).transpose(0, 1, 3, 2, 4) - 128.0
         return np.einsum("ij,nabjk,lk->nabil", d, blocks, d)
 
@@ -147,7 +143,7 @@ class QIM:
         offset = b * self.delta / 2
         flat = np.where(used, self.delta * np.round((flat - offset) / self.delta) + offset, flat)
         coeffs[:, :, :, rows, cols] = flat.reshape(n, len(rows), size // 8, size // 8).transpose(0, 2, 3, 1)
-        d = _dct()
+        d = dct_matrix()
         y = np.einsum("ji,nabjk,kl->nabil", d, coeffs, d).transpose(0, 1, 3, 2, 4).reshape(n, size, size) + 128.0
         return np.clip(np.round(_rgb(y, cb, cr)), 0, 255).astype(np.uint8)
 
@@ -168,7 +164,7 @@ class QIM:
 
         x = np.asarray(container)
         if x.dtype != np.uint8:
-            x = np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
+            x = to_uint8(x)
         if x.ndim != 4 or x.shape[-1] != 3:
             raise ValueError(f"container must be (N, H, W, 3), got {x.shape}")
         n, size = x.shape[0], x.shape[1]

@@ -15,14 +15,15 @@ JSON with the command, the code's commit and the time it took.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["methods", "measure", "floors", "stored", "STORED", "report", "curves_figure", "GOAL", "main"]
+from ..plotting import to_uint8 as _to_uint8
+
+__all__ = ["methods", "measure", "floors", "tradeoff", "tradeoff_figure", "stored", "STORED", "report", "curves_figure", "GOAL", "main"]
 
 #: The robust hider's goal (issue 18): a secret of at least 30 dB after JPEG 75 with a cover of at least 33 dB.
 GOAL = {"channel": "JPEG 75", "secret_psnr": 30.0, "cover_psnr": 33.0}
@@ -32,10 +33,6 @@ STORED = Path(__file__).resolve().parents[1] / "results" / "channel_curves"
 
 HIDERS = {"Baluja (seed) grey": "hider_seed_grey_64", "efficient grey": "hider_efficient_grey_64",
           "invertible grey": "hider_invertible_grey_64", "robust (efficient, lossy channel)": "hider_robust_grey_64"}
-
-
-def _to_uint8(x) -> np.ndarray:
-    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
 def methods(include_missing: bool = False) -> dict:
@@ -104,12 +101,46 @@ def floors(pairs, seed: int = 0) -> dict:
     return out
 
 
+def tradeoff(pairs, channel=None, strengths=(1.0, 0.8, 0.6, 0.4), deltas=(16, 24, 32, 40, 56), seed: int = 0) -> dict:
+    """Cover PSNR against the secret's PSNR after ``channel`` (default JPEG 75) along each method's own dial.
+
+    The robust hider's dial is its strength: the sender stores ``cover + a (container - cover)`` for ``a``
+    in ``strengths`` (a = 1 is the trained model). QIM's dial is its step ``delta``. Returns
+    ``{method: [{"setting": ..., "cover_psnr": record, "secret_psnr": record}, ...]}``; methods that are
+    not shipped are left out.
+    """
+    from ..metrics import bootstrap_ci, psnr
+    from .channel import Channel, apply
+    from .pretrained import available_pretrained, load_pretrained
+    from .qim import QIM
+
+    channel = channel or Channel("jpeg", 75)
+    truth, cover8 = _to_uint8(pairs.secrets), _to_uint8(pairs.covers)
+
+    def point(setting, container, reveal):
+        revealed = reveal(apply(container, channel, seed))
+        return {"setting": setting,
+                "cover_psnr": bootstrap_ci([psnr(a, b) for a, b in zip(cover8, container)], pairs.groups).record(),
+                "secret_psnr": bootstrap_ci([psnr(a, b) for a, b in zip(truth, revealed)], pairs.groups).record()}
+
+    out = {"channel": channel.name}
+    name = HIDERS["robust (efficient, lossy channel)"]
+    if name in available_pretrained():
+        model = load_pretrained(name)
+        full = model.hide(pairs.secrets, pairs.covers)
+        out["robust (efficient, lossy channel)"] = [
+            point(f"strength {a:g}", _to_uint8(pairs.covers + a * (full - pairs.covers)), lambda x: _to_uint8(model.reveal(x)))
+            for a in strengths]
+    out["QIM (classic, robust)"] = [
+        point(f"delta {d:g}", QIM(delta=d).hide(truth, cover8), QIM(delta=d).reveal) for d in deltas]
+    return out
+
+
 def stored(folder=None) -> dict:
     """The stored run (``channel_curves.json`` in ``folder``, default :data:`STORED`)."""
-    path = Path(folder or STORED) / "channel_curves.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; make it with python -m utils.hiding.robustness --out {path.parent}")
-    return json.loads(path.read_text())
+    from ..runtime import read_study
+
+    return read_study(folder or STORED, "channel_curves.json", "python -m utils.hiding.robustness")
 
 
 def _fmt(record: dict, digits: int = 1) -> str:
@@ -152,10 +183,42 @@ def curves_figure(result: dict, ax=None):
     return ax
 
 
+def tradeoff_figure(result: dict, ax=None):
+    """Cover PSNR (x) against the secret's PSNR after the trade-off's channel (y), one line per dial, with
+    LSB 3-3-2 and the shipped hiders as points and the goal as a shaded corner."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    trade = result["tradeoff"]
+    for label, points in trade.items():
+        if label == "channel":
+            continue
+        x = [p["cover_psnr"]["mean"] for p in points]
+        y = [p["secret_psnr"]["mean"] for p in points]
+        ax.plot(x, y, marker="o", label=f"{label}: {points[0]['setting'].split()[0]} dial")
+        for p, xi, yi in zip(points, x, y):
+            ax.annotate(p["setting"].split()[1], (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    singles = [(label, row) for label, row in result["rows"].items() if not label.startswith(("robust", "QIM"))]
+    for n, (label, row) in enumerate(singles):
+        x, y = row["cover"]["psnr"]["mean"], row["channels"][trade["channel"]]["secret_psnr"]["mean"]
+        ax.scatter(x, y, marker="s", color="grey")
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, -12 + 10 * (n % 2)), fontsize=7)
+    top = max(ax.get_ylim()[1], GOAL["secret_psnr"] + 2)
+    right = max(ax.get_xlim()[1], GOAL["cover_psnr"] + 2)
+    ax.fill_between([GOAL["cover_psnr"], right], GOAL["secret_psnr"], top, color="green", alpha=0.12, label="the goal")
+    ax.set_xlim(right=right)
+    ax.set_ylim(top=top)
+    ax.set_xlabel("cover PSNR (dB): how invisible")
+    ax.set_ylabel(f"secret PSNR after {trade['channel']} (dB)")
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
 def main(argv=None) -> int:
     from ..cards import code_commit
     from ..data import pair_set
-    from ..runtime import machine_summary, portable_command, seed_everything
+    from ..runtime import machine_summary, portable_command, seed_everything, store_study
 
     parser = argparse.ArgumentParser(prog="python -m utils.hiding.robustness", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for channel_curves.json and README.md")
@@ -165,15 +228,12 @@ def main(argv=None) -> int:
     began = time.perf_counter()
     pairs = pair_set("test", "medical", 64, n=args.n, channels=1, content=True)
     result = {"pairs": pairs.description + "; secrets under the content rule",
-              "n": len(pairs), "rows": measure(pairs), "floors": floors(pairs),
+              "n": len(pairs), "rows": measure(pairs), "floors": floors(pairs), "tradeoff": tradeoff(pairs),
               "command": portable_command("python -m utils.hiding.robustness", sys.argv[1:] if argv is None else argv),
               "code_commit": code_commit(), "machine": machine_summary(), "goal": GOAL}
     result["wall_time_minutes"] = round((time.perf_counter() - began) / 60, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "channel_curves.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out / "README.md").write_text(f"# Hiding through lossy channels\n\nMade by `{result['command']}` at commit "
-                                        f"{result['code_commit']} ({result['wall_time_minutes']} min on a 2-core CPU); "
-                                        f"see `utils/hiding/robustness.py`.\n\n```\n{report(result)}\n```\n")
+    store_study(args.out, "channel_curves.json", result, "Hiding through lossy channels", "utils/hiding/robustness.py",
+                report(result))
     print(report(result))
     return 0
 
