@@ -517,17 +517,21 @@ def _figures(out: Path, rows: list[dict]) -> None:
     def capped(v):
         return min(v["mean"], 60.0)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for r in rows:
-        ax.scatter(capped(r["recon_psnr"]), capped(r["attack_best_psnr"]), s=40)
-        ax.annotate(r["method"], (capped(r["recon_psnr"]), capped(r["attack_best_psnr"])), fontsize=8,
-                    xytext=(4, 2), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    markers = "osD^vPX*<>ph"
+    for i, r in enumerate(rows):  # a legend, not labels: several methods share a point or sit close together
+        ax.scatter(capped(r["recon_psnr"]), capped(r["attack_best_psnr"]), s=45, marker=markers[i % len(markers)],
+                   color=plt.cm.tab20(i % 20), label=r["method"], alpha=0.85)
+    both_exact = [r["method"] for r in rows if capped(r["recon_psnr"]) == 60.0 and capped(r["attack_best_psnr"]) == 60.0]
+    if both_exact:
+        ax.annotate("exact for receiver and attacker:\n" + ", ".join(both_exact), (60, 60), xytext=(-8, -6),
+                    textcoords="offset points", ha="right", va="top", fontsize=7)
     ax.plot([0, 60], [0, 60], color="gray", lw=0.8, ls=":")
     ax.axhline(np.mean([r["blind_constant_psnr"]["mean"] for r in rows]), color="tab:red", lw=0.8, ls="--",
                label="blind constant (k = 0)")
     ax.axhline(np.mean([r["mean_oracle_psnr"]["mean"] for r in rows]), color="tab:purple", lw=0.8, ls="--",
                label="mean oracle")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     ax.set_xlabel("legitimate decryption PSNR (dB; exact shown at 60)")
     ax.set_ylabel(f"attacker's PSNR, k = {rows[0]['attack_k']} (dB)")
     ax.set_title("what the receiver gets and what an attacker gets")
