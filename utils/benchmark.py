@@ -509,19 +509,20 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
 
 
 def _figures(out: Path, rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # Figure objects, not pyplot: no backend is switched, so a notebook that runs the benchmark keeps
+    # showing its own figures (matplotlib.use("Agg") here once hid every later figure of notebook 09)
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     def capped(v):
         return min(v["mean"], 60.0)
 
-    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    fig = Figure(figsize=(8.5, 4.5))
+    ax = fig.subplots()
     markers = "osD^vPX*<>ph"
     for i, r in enumerate(rows):  # a legend, not labels: several methods share a point or sit close together
         ax.scatter(capped(r["recon_psnr"]), capped(r["attack_best_psnr"]), s=45, marker=markers[i % len(markers)],
-                   color=plt.cm.tab20(i % 20), label=r["method"], alpha=0.85)
+                   color=colormaps["tab20"](i % 20), label=r["method"], alpha=0.85)
     both_exact = [r["method"] for r in rows if capped(r["recon_psnr"]) == 60.0 and capped(r["attack_best_psnr"]) == 60.0]
     if both_exact:
         ax.annotate("exact for receiver and attacker:\n" + ", ".join(both_exact), (60, 60), xytext=(-8, -6),
@@ -537,12 +538,12 @@ def _figures(out: Path, rows: list[dict]) -> None:
     ax.set_title("what the receiver gets and what an attacker gets")
     fig.tight_layout()
     fig.savefig(out / "reconstruction_vs_attack.png", dpi=100)
-    plt.close(fig)
 
     timed = [r for r in rows if r.get("throughput_vs_aes") is not None]
     if not timed:
         return
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig = Figure(figsize=(6.5, 3.6))
+    ax = fig.subplots()
     ratios = [max(r["throughput_vs_aes"], 1e-9) for r in timed]
     spread = np.array([[max(m - r["throughput_vs_aes_range"][0], 0), max(r["throughput_vs_aes_range"][1] - m, 0)]
                        for r, m in zip(timed, ratios)]).T
@@ -552,7 +553,6 @@ def _figures(out: Path, rows: list[dict]) -> None:
     ax.set_xlabel("images per second, relative to AES-GCM (log scale)")
     fig.tight_layout()
     fig.savefig(out / "throughput.png", dpi=100)
-    plt.close(fig)
 
 
 def main(argv=None) -> int:
