@@ -30,7 +30,7 @@ import numpy as np
 
 from ..plotting import to_uint8 as _to_uint8
 
-__all__ = ["PAYLOADS", "reduced", "measure", "report", "stored", "STORED", "main"]
+__all__ = ["PAYLOADS", "reduced", "rates", "measure", "report", "stored", "STORED", "main"]
 
 PAYLOADS = ("full", "reduced")
 STORED = Path(__file__).resolve().parents[1] / "results" / "detection"
@@ -63,7 +63,7 @@ def reduced(label: str, hide):
     return lambda secrets, covers: hide(corner(secrets), covers)
 
 
-def _rates(cover_scores, container_scores, pairs) -> dict:
+def rates(cover_scores, container_scores, pairs) -> dict:
     """Detection rate, false-alarm rate and balanced accuracy (rule: score > 0), with intervals over sources."""
     from ..metrics import bootstrap_ci
 
@@ -79,7 +79,7 @@ def _rates(cover_scores, container_scores, pairs) -> dict:
 
 
 def measure(train, test, chosen: dict | None = None, cnn_steps: int = 300, seed: int = 0, verbose: bool = True) -> dict:
-    """Rows ``{method: {payload: {"cnn": rates, "rich model": rates}}}`` (see :func:`_rates`)."""
+    """Rows ``{method: {payload: {"cnn": rates, "rich model": rates}}}`` (see :func:`rates`)."""
     from . import rich_model
     from .robustness import methods
     from .steganalysis import detector_scores, train_detector
@@ -94,9 +94,9 @@ def measure(train, test, chosen: dict | None = None, cnn_steps: int = 300, seed:
             make = hide if payload == "full" else reduced(label, hide)
             c_train, c_test = make(train.secrets, train.covers), make(test.secrets, test.covers)
             clf = rich_model.EnsembleFLD(seed=seed).fit(f_train, rich_model.features(c_train))
-            rm = _rates(clf.decision_function(f_test), clf.decision_function(rich_model.features(c_test)), test)
+            rm = rates(clf.decision_function(f_test), clf.decision_function(rich_model.features(c_test)), test)
             net, _ = train_detector(covers_train / 255.0, c_train / 255.0, steps=cnn_steps, seed=seed)
-            cnn = _rates(detector_scores(net, covers_test / 255.0), detector_scores(net, c_test / 255.0), test)
+            cnn = rates(detector_scores(net, covers_test / 255.0), detector_scores(net, c_test / 255.0), test)
             rows.setdefault(label, {})[payload] = {"cnn": cnn, "rich model": rm,
                                                    "seconds": round(time.perf_counter() - began, 1)}
             if verbose:
