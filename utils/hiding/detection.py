@@ -63,13 +63,13 @@ def reduced(label: str, hide):
     return lambda secrets, covers: hide(corner(secrets), covers)
 
 
-def rates(cover_scores, container_scores, pairs) -> dict:
-    """Detection rate, false-alarm rate and balanced accuracy (rule: score > 0), with intervals over sources."""
+def rates(cover_scores, container_scores, pairs, threshold: float = 0.0, sign: int = 1) -> dict:
+    """Detection rate, false-alarm rate and balanced accuracy of the rule ``sign * score > sign * threshold``
+    -> container, with 95 % intervals over ``pairs``' sources, and the AUC in the rule's direction."""
     from ..metrics import bootstrap_ci
 
-    hit = (np.asarray(container_scores) > 0).astype(float)
-    alarm = (np.asarray(cover_scores) > 0).astype(float)
-    neg, pos = np.asarray(cover_scores, float), np.asarray(container_scores, float)
+    neg, pos = sign * np.asarray(cover_scores, float), sign * np.asarray(container_scores, float)
+    hit, alarm = (pos > sign * threshold).astype(float), (neg > sign * threshold).astype(float)
     auc = float(np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :]))
     return {"detection_rate": bootstrap_ci(hit, pairs.groups).record(),
             "false_alarm_rate": bootstrap_ci(alarm, pairs.groups).record(),
