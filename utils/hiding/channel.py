@@ -164,6 +164,11 @@ def _straight_round(x):
     return x + ops.stop_gradient(ops.round(x) - x)
 
 
+def _stored(x):
+    """An image in [0, 1] as an 8-bit file stores it (clipped, rounded straight-through), back on [0, 1]."""
+    return _straight_round(ops.clip(x, 0.0, 1.0) * 255.0) / 255.0
+
+
 def dct_matrix() -> np.ndarray:
     """The orthonormal 8x8 DCT-II matrix D of JPEG: a block's coefficients are D B D^T."""
     k = np.arange(8)
@@ -285,14 +290,12 @@ class LossyChannel(keras.layers.Layer):
         quality = ops.floor(lo + keras.random.uniform((n,), seed=self.seed_generator) * (hi - lo + 1))
         pick = ops.floor(keras.random.uniform((n,), seed=self.seed_generator) * len(self.scales))
         sigma = keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator) * self.max_noise
-        rounded = _straight_round(ops.clip(x, 0.0, 1.0) * 255.0) / 255.0
+        rounded = _stored(x)
         coded = self.jpeg(x, quality)
         resized = rounded
         for i, s in enumerate(self.scales):
-            back = _straight_round(ops.clip(_resize_back(rounded, s), 0.0, 1.0) * 255.0) / 255.0
-            resized = ops.where(ops.reshape(pick, (-1, 1, 1, 1)) == i, back, resized)
-        noisy = rounded + keras.random.normal(ops.shape(x), seed=self.seed_generator) * sigma
-        noisy = _straight_round(ops.clip(noisy, 0.0, 1.0) * 255.0) / 255.0
+            resized = ops.where(ops.reshape(pick, (-1, 1, 1, 1)) == i, _stored(_resize_back(rounded, s)), resized)
+        noisy = _stored(rounded + keras.random.normal(ops.shape(x), seed=self.seed_generator) * sigma)
         edges = np.cumsum(self.probabilities) / sum(self.probabilities)
         u = ops.reshape(u, (-1, 1, 1, 1))
         return ops.where(u < edges[0], rounded, ops.where(u < edges[1], coded, ops.where(u < edges[2], resized, noisy)))

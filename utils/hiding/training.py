@@ -28,6 +28,7 @@ import keras  # noqa: E402
 
 from .. import metrics  # noqa: E402
 from ..data import PairSet, PatchSampler, split_names, sources  # noqa: E402
+from .channel import apply as apply_channel  # noqa: E402
 from .stego import Hider, StegoNet  # noqa: E402
 
 __all__ = ["augment", "PatchStream", "training_stream", "TrainingData", "training_data", "compile_hider",
@@ -189,9 +190,7 @@ def quick_quality(model: Hider, secrets: np.ndarray, covers: np.ndarray, channel
     out = {"cover_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(_to_uint8(covers), container)])),
            "secret_psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(truth, revealed)]))}
     if channel is not None:
-        from .channel import apply
-
-        after = _to_uint8(model.reveal(apply(container, channel)))
+        after = _to_uint8(model.reveal(apply_channel(container, channel)))
         out["secret_psnr_channel"] = float(np.mean([metrics.psnr(a, b) for a, b in zip(truth, after)]))
     return out
 
@@ -334,12 +333,7 @@ def evaluate(model: Hider, pairs, intervals: bool = True, channel=None) -> dict:
     groups = pairs.groups if isinstance(pairs, PairSet) else None
     container8 = _to_uint8(model.hide(secrets, covers))
     container = container8.astype(np.float32) / 255.0
-    if channel is not None:
-        from .channel import apply
-
-        revealed = model.reveal(apply(container8, channel))
-    else:
-        revealed = model.reveal(container)
+    revealed = model.reveal(container if channel is None else apply_channel(container8, channel))
     per_pair = metrics.per_pair_quality(_to_uint8(covers), container8, _to_uint8(secrets), _to_uint8(revealed))
     out = {"means": {k: float(np.mean(v)) for k, v in per_pair.items()}, "per_pair": per_pair,
            "arrays": {"container": container, "revealed": revealed, "residual": container - covers}}
