@@ -7,7 +7,7 @@ import pytest
 
 from utils import ciphers
 from utils.ciphers import deepedn
-from utils.data import ImageSet
+from utils.data import ImageSet, image_set
 
 #: The floor the shipped model must clear on held-out test images (its card gives the measured value).
 PSNR_FLOOR = 20.0
@@ -47,7 +47,7 @@ def test_key_domain_is_uniform_uncorrelated_at_one_pixel_and_keyed():
 
 
 def test_interface_shapes_dtypes_and_refusals(cipher):
-    assert (cipher.name, cipher.kind, cipher.image_size) == ("deepedn", "learned", 64)
+    assert (cipher.name, cipher.kind, cipher.image_size, cipher.trained_size) == ("deepedn", "learned", None, 64)
     images = np.random.default_rng(0).random((3, 64, 64)).astype(np.float32)
     ct = cipher.encrypt(images)
     assert ct.shape == (3, 64, 64) and ct.dtype == np.uint8
@@ -56,12 +56,12 @@ def test_interface_shapes_dtypes_and_refusals(cipher):
     assert back.shape == (3, 64, 64) and back.dtype == np.float32 and 0 <= back.min() and back.max() <= 1
     np.testing.assert_array_equal(cipher.cipher_image(ct), ct)
     assert cipher.features(ct).shape == (3, 64, 64, 1) and cipher.stored_bytes(ct) == 64 * 64
-    with pytest.raises(ValueError, match="must be 64x64"):
-        cipher.encrypt(np.zeros((1, 32, 32), np.float32))
+    with pytest.raises(ValueError, match="multiples of 4.*66x66.*square_image\\(image, 64\\)"):
+        cipher.encrypt(np.zeros((1, 66, 66), np.float32))
     with pytest.raises(TypeError, match="must be uint8"):
         cipher.decrypt(ct.astype(np.float32))
-    with pytest.raises(ValueError, match=r"\(N, 64, 64\)"):
-        cipher.decrypt(np.zeros((1, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        cipher.decrypt(np.zeros((1, 30, 30), np.uint8))
     with pytest.raises(TypeError, match="trained model"):
         cipher.with_key(1234)
     assert cipher.other_key().model.config.seed == 1 and cipher.dedicated_attack(images, ct) is None
@@ -127,3 +127,18 @@ def test_cli_trains_a_tiny_model_end_to_end_and_writes_a_card(tmp_path, monkeypa
     model = deepedn.load_pretrained(out)
     assert model.config.width == 2 and deepedn.load(model).encrypt(_fake_image_set(n=2).images).shape == (2, 64, 64)
     assert "cpu_minutes" in capsys.readouterr().out
+
+
+def test_encrypts_images_of_their_own_size_not_only_the_trained_patches(cipher):
+    """G and F are fully convolutional: a 256x256 and a 128x96 image go through whole, with the same weights;
+    a 64x64 tile of a larger image is not what the whole image gives (the receptive field crosses tiles)."""
+    image = image_set("test", size=256, n=1).images
+    ct = cipher.encrypt(image)
+    assert ct.shape == (1, 256, 256) and ct.dtype == np.uint8
+    back = cipher.decrypt(ct)
+    plain8 = np.round(image * 255)
+    psnr = 10 * np.log10(255 ** 2 / np.mean((plain8 - np.round(back * 255)) ** 2))
+    assert psnr > 15, f"the key holder reads a 256x256 image ({psnr:.1f} dB)"
+    assert cipher.encrypt(np.random.default_rng(3).random((2, 128, 96)).astype(np.float32)).shape == (2, 128, 96)
+    tile = cipher.encrypt(image[:, 64:128, 64:128])
+    assert not np.array_equal(tile, ct[:, 64:128, 64:128]), "whole-image encryption, not tiles"

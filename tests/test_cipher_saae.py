@@ -28,7 +28,7 @@ def test_images():
 
 def test_interface_and_refusals(cipher):
     assert "saae" in ciphers.available()
-    assert (cipher.name, cipher.kind, cipher.image_size) == ("saae", "learned", 64)
+    assert (cipher.name, cipher.kind, cipher.image_size, cipher.trained_size) == ("saae", "learned", None, 64)
     images = np.random.default_rng(0).random((3, 64, 64)).astype(np.float32)
     ct = cipher.encrypt(images)
     assert ct.dtype == np.uint8 and ct.shape == (3, 64, 64), "encrypt returns the 8-bit cipher images"
@@ -36,12 +36,12 @@ def test_interface_and_refusals(cipher):
     np.testing.assert_array_equal(cipher.cipher_image(ct), ct)
     assert cipher.features(ct).shape == (3, 64, 64, 1) and cipher.features(ct).max() <= 1.0
     assert cipher.stored_bytes(ct) == 64 * 64
-    with pytest.raises(ValueError, match="must be 64x64"):
-        cipher.encrypt(np.zeros((1, 32, 32), np.float32))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        cipher.encrypt(np.zeros((1, 34, 34), np.float32))
     with pytest.raises(TypeError, match="must be uint8"):
         cipher.decrypt(ct.astype(np.float32) / 255)
-    with pytest.raises(ValueError, match=r"\(N, 64, 64\)"):
-        cipher.decrypt(np.zeros((1, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        cipher.decrypt(np.zeros((1, 30, 32), np.uint8))
     public = cipher.public()
     np.testing.assert_array_equal(public.encrypt(images), ct)
     with pytest.raises(PermissionError, match="private key"):
@@ -110,8 +110,8 @@ def test_other_key_and_dedicated_attack_for_the_benchmark(cipher, test_images):
     assert other.model.config.seed == 1 and other.model.config == saae.SAAEConfig(seed=1)
     few = test_images.subset(np.arange(0, 64, 8))
     ct = cipher.encrypt(few.images)
-    with pytest.raises(ValueError, match="known_plains must be 64x64"):
-        cipher.dedicated_attack(few.images[:, :32, :32], ct)
+    with pytest.raises(ValueError, match="known_plains must have height and width that are multiples of 4"):
+        cipher.dedicated_attack(few.images[:, :30, :30], ct)
     with pytest.raises(TypeError, match="must be uint8"):
         cipher.dedicated_attack(few.images[:0], ct.astype(np.float32))
     recovered = cipher.dedicated_attack(few.images[:0], ct, steps=100)
@@ -146,3 +146,16 @@ def test_the_inversion_study_refuses_unknown_starts_and_reports_the_plaintexts_m
     grey, oracle = out["runs"]["grey"], out["runs"]["oracle"]
     assert [r["step"] for r in grey] == [0, 3] and grey[-1]["mismatch"] < grey[0]["mismatch"]
     assert oracle[0]["psnr"]["mean"] > grey[0]["psnr"]["mean"] + 5  # the oracle starts near the plaintext
+
+
+def test_encrypts_a_256_pixel_image_whole_and_the_public_encoder_inverts_at_that_size(cipher):
+    image = image_set("test", size=256, n=1).images
+    ct = cipher.encrypt(image)
+    assert ct.shape == (1, 256, 256) and ct.dtype == np.uint8
+    np.testing.assert_array_equal(cipher.public().encrypt(image), ct)
+    back = cipher.decrypt(ct)
+    assert back.shape == (1, 256, 256)
+    psnr = 10 * np.log10(255 ** 2 / np.mean((np.round(image * 255) - np.round(back * 255)) ** 2))
+    assert psnr > 15, f"the key holder reads a 256x256 image ({psnr:.1f} dB)"
+    found = saae.invert_encoder(cipher.public_key, ct, steps=3)
+    assert found["images"].shape == (1, 256, 256)

@@ -49,6 +49,10 @@ def test_every_cipher_has_the_interface_and_refuses_bad_input(name):
     if cipher.image_size:
         with pytest.raises(ValueError, match=f"must be {size}x{size}"):
             cipher.encrypt(np.zeros((1, size + 4, size + 4), np.float32))
+    multiple = getattr(cipher, "multiple", None)
+    if multiple and multiple > 1:
+        with pytest.raises(ValueError, match=f"multiples of {multiple}"):
+            cipher.encrypt(np.zeros((1, size + 1, size), np.float32))
 
 
 def test_aes_gcm_cipher_is_exact_fresh_and_authenticated():

@@ -4,7 +4,8 @@ A cipher has
 
 * ``name``: its registry name (``"aes_gcm"``, ``"chaotic"``, ...);
 * ``kind``: ``"classic"`` or ``"learned"``;
-* ``image_size``: the side it works on, or None for any size;
+* ``image_size``: the side it works on, or None for any size (a learned cipher trained on 64x64 patches
+  that runs at any size says so with ``trained_size``, and ``multiple``: the sides must be multiples of it);
 * ``encrypt(images)``: a float32 batch (N, H, W) of grey images in [0, 1] -> one numpy array with N first
   (uint8 bytes or pixels, float or complex values, as the method produces);
 * ``decrypt(ciphertext)``: that array -> the float32 (N, H, W) batch.
@@ -61,8 +62,11 @@ class ThreatModel:
         return f"public: {self.public}; key: {self.key} ({bits})" + (f"; {self.note}" if self.note else "")
 
 
-def check_images(images, image_size: int | None = None, name: str = "images") -> np.ndarray:
-    """A float32 (N, H, W) batch in [0, 1], or a ValueError / TypeError that says what is wrong and how to fix it."""
+def check_images(images, image_size: int | None = None, name: str = "images", multiple: int | None = None) -> np.ndarray:
+    """A float32 (N, H, W) batch in [0, 1], or a ValueError / TypeError that says what is wrong and how to fix it.
+
+    ``image_size``: the one side the cipher takes (None: any); ``multiple``: height and width must be
+    multiples of it (a convolutional network's strides)."""
     array = np.asarray(images)
     if array.dtype == np.uint8:
         raise TypeError(f"{name} must be float in [0, 1], got uint8; divide by 255 first")
@@ -81,6 +85,11 @@ def check_images(images, image_size: int | None = None, name: str = "images") ->
     if image_size is not None and array.shape[1:] != (image_size, image_size):
         raise ValueError(f"{name} must be {image_size}x{image_size} for this cipher, got {array.shape[1]}x{array.shape[2]}; "
                          f"resize first (utils.data.square_image(image, {image_size}))")
+    if multiple and (array.shape[1] % multiple or array.shape[2] % multiple):
+        side = max(multiple, array.shape[1] // multiple * multiple)
+        raise ValueError(f"{name} must have height and width that are multiples of {multiple} for this cipher, got "
+                         f"{array.shape[1]}x{array.shape[2]}; crop or resize first (utils.data.square_image(image, "
+                         f"{side}))")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     if array.min() < 0 or array.max() > 1:
@@ -156,4 +165,6 @@ class Cipher(ABC):
         return None
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} ({self.kind}, image_size={self.image_size})>"
+        trained = getattr(self, "trained_size", None)
+        size = f"any size, trained at {trained}" if trained and self.image_size is None else f"image_size={self.image_size}"
+        return f"<{type(self).__name__} {self.name!r} ({self.kind}, {size})>"

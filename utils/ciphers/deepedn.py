@@ -58,6 +58,7 @@ DEFAULT_KEY, SECOND_KEY = 2021, 7
 KEY_DOMAINS = ("texture", "noise")
 #: Where the course's trained models live.
 from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+from ..layers.blocks import run_image_network  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -168,15 +169,6 @@ class DeepEDNConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
 
 
-def run_network(network, images: np.ndarray, batch: int = 128) -> np.ndarray:
-    """A one-channel image network on (N, H, W) float images, in batches -> (N, H, W) float32 numpy."""
-    import keras
-
-    x = np.asarray(images, np.float32)[..., None]
-    parts = [keras.ops.convert_to_numpy(network(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
-    return np.concatenate(parts)[..., 0].astype(np.float32)
-
-
 class DeepEDN:
     """The four Cycle-GAN networks and the ROI-mining network of one DeepEDN model (Keras 3 models).
 
@@ -202,11 +194,11 @@ class DeepEDN:
 
     def cipher_float(self, images: np.ndarray, batch: int = 128) -> np.ndarray:
         """G on a batch (N, H, W) -> cipher images (N, H, W) as floats in [0, 1] (before 8-bit rounding)."""
-        return run_network(self.G, images, batch)
+        return run_image_network(self.G, images, batch)
 
     def decrypt_float(self, cipher: np.ndarray, batch: int = 128) -> np.ndarray:
         """F on cipher images (N, H, W) in [0, 1] -> plain images (N, H, W)."""
-        return run_network(self.F, cipher, batch)
+        return run_image_network(self.F, cipher, batch)
 
     def count_params(self) -> dict[str, int]:
         return {name: int(getattr(self, name).count_params()) for name in ("G", "F", "D_cipher", "D_plain", "roi")}
@@ -469,7 +461,7 @@ def train_roi(network, features: np.ndarray, masks: np.ndarray, steps: int = 300
 
 def predict_roi(network, features: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """Boolean masks (N, H, W) that the ROI-mining network reads from ``features`` (N, H, W)."""
-    return run_network(network, features) > threshold
+    return run_image_network(network, features) > threshold
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -496,8 +488,11 @@ def linear_attack(known_cipher: np.ndarray, known_plains: np.ndarray, test_ciphe
 
 
 class DeepEDNCipher(Cipher):
-    """DeepEDN behind the course's interface: ``encrypt`` = 8-bit rounding of G(x), uint8 (N, 64, 64);
-    ``decrypt`` = F(cipher / 255), float32 (N, 64, 64) clipped to [0, 1].
+    """DeepEDN behind the course's interface: ``encrypt`` = 8-bit rounding of G(x), uint8 (N, H, W);
+    ``decrypt`` = F(cipher / 255), float32 (N, H, W) clipped to [0, 1]. Any height and width that are
+    multiples of 4: G and F are fully convolutional, so a model trained on 64x64 patches encrypts a 512x512
+    slice whole (``trained_size`` says what it was trained at; quality at other sizes is measured, not
+    promised: ``python -m utils.benchmark --size 256``).
 
     The cipher image *is* the ciphertext (``cipher_image`` returns it as it is; ``features`` is it / 255).
     The key is the trained pair (G, F) -- and the key domain they were trained on; :meth:`with_key` takes
@@ -511,18 +506,21 @@ class DeepEDNCipher(Cipher):
         if not isinstance(model, DeepEDN):
             raise TypeError(f"model must be a DeepEDN, got {type(model).__name__}; use utils.ciphers.deepedn.load()")
         self.model = model
-        self.image_size = model.config.image_size
+        self.trained_size = model.config.image_size
+
+    image_size = None  # any side that is a multiple of 4: G and F are fully convolutional
+    multiple = 4
 
     def encrypt(self, images) -> np.ndarray:
         from .evaluation import as_uint8
 
-        return as_uint8(self.model.cipher_float(check_images(images, self.image_size)))
+        return as_uint8(self.model.cipher_float(check_images(images, multiple=self.multiple)))
 
     def decrypt(self, ciphertext) -> np.ndarray:
         c = check_batch(ciphertext, "u", 3)
-        if c.shape[1:] != (self.image_size, self.image_size):
-            raise ValueError(f"ciphertext must be (N, {self.image_size}, {self.image_size}) cipher images, got "
-                             f"{c.shape}; pass what encrypt() returned")
+        if c.shape[1] % self.multiple or c.shape[2] % self.multiple:
+            raise ValueError(f"ciphertext must be (N, H, W) cipher images with H and W multiples of {self.multiple}, "
+                             f"got {c.shape}; pass what encrypt() returned")
         return np.clip(self.model.decrypt_float(c.astype(np.float32) / 255.0), 0.0, 1.0).astype(np.float32)
 
     def cipher_image(self, ciphertext) -> np.ndarray:
@@ -559,7 +557,7 @@ class DeepEDNCipher(Cipher):
 
     def __repr__(self) -> str:
         c = self.model.config
-        return (f"<DeepEDNCipher 'deepedn' (learned, image_size={self.image_size}, key domain "
+        return (f"<DeepEDNCipher 'deepedn' (learned, any size, trained at {self.trained_size}, key domain "
                 f"{c.key_domain}:{c.key}, seed {c.seed})>")
 
 

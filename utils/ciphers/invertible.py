@@ -190,14 +190,28 @@ class InvertibleNet:
         other.masks = mask_tensors(other.config.key, other.config.image_size, other.config.image_size)
         return other
 
+    def masks_for(self, height: int, width: int) -> tuple:
+        """The DRPE masks of this key at another image size (the masks follow from the key and the size;
+        the coupling networks are convolutional and take any even size). Cached per size."""
+        c = self.config
+        if (int(height), int(width)) == (c.image_size, c.image_size):
+            return self.masks
+        if int(height) % 2 or int(width) % 2:
+            raise ValueError(f"images must have even height and width (the Haar transform halves them), got "
+                             f"{height}x{width}; crop one row or column")
+        cache = self.__dict__.setdefault("_masks_by_size", {})
+        if (height, width) not in cache:
+            cache[(height, width)] = mask_tensors(c.key, int(height), int(width))
+        return cache[(height, width)]
+
     def encode(self, f):
         z = self.layers.pre_forward(f)
-        re, im = drpe_encrypt(z, self.masks)
+        re, im = drpe_encrypt(z, self.masks_for(f.shape[1], f.shape[2]))
         return z, self.layers.post_forward(re, im)
 
     def decode(self, y):
         re, im = self.layers.post_inverse(y)
-        re, _ = drpe_decrypt((re, im), self.masks)
+        re, _ = drpe_decrypt((re, im), self.masks_for(y.shape[1], y.shape[2]))
         return self.layers.pre_inverse(re)
 
     def count_params(self) -> int:
@@ -386,21 +400,23 @@ class InvertibleCipher(Cipher):
     """
 
     name, kind = "invertible", "learned"
+    image_size = None  # any even side: the masks follow from the key and the size, the couplings are convolutional
+    multiple = 2
 
     def __init__(self, net: InvertibleNet):
         self.net = net
-        self.image_size = net.config.image_size
+        self.trained_size = net.config.image_size
 
     def encrypt(self, images) -> np.ndarray:
-        batch = check_images(images, self.image_size)
+        batch = check_images(images, multiple=self.multiple)
         _, y = self.net.encode(batch)
         y = np.asarray(y, np.float32)
         return to_complex((y[..., 0], y[..., 1]))
 
     def _check(self, ciphertext) -> np.ndarray:
         array = check_batch(ciphertext, "c", 3)
-        if array.shape[1:] != (self.image_size, self.image_size):
-            raise ValueError(f"ciphertext must be (N, {self.image_size}, {self.image_size}), got {array.shape}; "
+        if array.shape[1] % self.multiple or array.shape[2] % self.multiple:
+            raise ValueError(f"ciphertext must be (N, H, W) with even H and W, got {array.shape}; "
                              "pass what encrypt() returned")
         return array.astype(np.complex64)
 
@@ -448,13 +464,13 @@ class InvertibleCipher(Cipher):
         (:func:`peel_attack` with another network, notebook 07)."""
         if len(known_plains) < 2:
             return None
-        plains = check_images(known_plains, self.image_size, "known_plains")
+        plains = check_images(known_plains, None, "known_plains", multiple=self.multiple)
         images, _ = peel_attack(self.net, plains, self.encrypt(plains), self._check(test_ciphertext))
         return images
 
     def __repr__(self) -> str:
         c = self.net.config
-        return (f"<InvertibleCipher 'invertible' (learned, image_size={c.image_size}, DRPE key {c.key}, "
+        return (f"<InvertibleCipher 'invertible' (learned, any even size, trained at {c.image_size}, DRPE key {c.key}, "
                 f"{c.pre_blocks}+{c.post_blocks} coupling blocks)>")
 
 

@@ -58,6 +58,7 @@ __all__ = ["SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "traini
            "chosen_plaintexts", "SubstituteDecoder", "chosen_plaintext_curve", "attack_time_curve", "invert_encoder"]
 
 from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+from ..layers.blocks import any_size, run_image_network  # noqa: E402
 DEFAULT_MODEL = "saae_64"
 OTHER_KEY_MODEL = "saae_64_seed1"
 
@@ -145,18 +146,14 @@ class SAAE:
                                           name="critic")
         self.card: dict = {}
 
-    def _run(self, network, images, batch: int) -> np.ndarray:
-        x = np.asarray(images, np.float32)[..., None]
-        out = [ops.convert_to_numpy(network(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
-        return np.concatenate(out)[..., 0]
-
     def encode(self, images, batch: int = 64) -> np.ndarray:
-        """Cipher images in [0, 1] (float32, not yet rounded) for float32 (N, H, W) images."""
-        return self._run(self.encoder, images, batch)
+        """Cipher images in [0, 1] (float32, not yet rounded) for float32 (N, H, W) images (any H, W that are
+        multiples of 4: the generators are fully convolutional)."""
+        return run_image_network(self.encoder, images, batch)
 
     def decode(self, ciphers, batch: int = 64) -> np.ndarray:
         """Decrypted images in [0, 1] for float32 (N, H, W) cipher images."""
-        return self._run(self.decoder, ciphers, batch)
+        return run_image_network(self.decoder, ciphers, batch)
 
     def critic_scores(self, ciphers, batch: int = 64) -> np.ndarray:
         """The critic's mean patch score per image (LSGAN: about 1 for "noise", 0 for "cipher")."""
@@ -374,13 +371,15 @@ class SAAECipher(Cipher):
     ``public_key`` is the encoder (a Keras model), ``private_key`` the decoder.
     """
 
-    name, kind, image_size = "saae", "learned", 64
+    name, kind = "saae", "learned"
+    image_size = None  # any side that is a multiple of 4: the encoder and decoder are fully convolutional
+    multiple = 4
 
     def __init__(self, model: SAAE):
         if not isinstance(model, SAAE):
             raise TypeError(f"model must be a trained SAAE (utils.ciphers.saae.load_model), got {type(model).__name__}")
         self.model = model
-        self.image_size = model.config.image_size
+        self.trained_size = model.config.image_size
 
     @property
     def public_key(self) -> keras.Model:
@@ -395,14 +394,10 @@ class SAAECipher(Cipher):
     def encrypt(self, images) -> np.ndarray:
         from .evaluation import as_uint8
 
-        return as_uint8(self.model.encode(check_images(images, self.image_size)))
+        return as_uint8(self.model.encode(check_images(images, multiple=self.multiple)))
 
     def _check_cipher(self, ciphertext) -> np.ndarray:
-        array = check_batch(ciphertext, "u", 3)
-        if array.shape[1:] != (self.image_size, self.image_size):
-            raise ValueError(f"ciphertext must be uint8 cipher images (N, {self.image_size}, {self.image_size}), "
-                             f"got shape {array.shape}; pass what encrypt() returned")
-        return array
+        return check_cipher_images(ciphertext, self.multiple)
 
     def decrypt(self, ciphertext) -> np.ndarray:
         cipher = self._check_cipher(ciphertext)
@@ -455,7 +450,7 @@ class SAAECipher(Cipher):
         decoder succeeds."""
         known = np.asarray(known_plains)
         if known.size:
-            check_images(known, self.image_size, name="known_plains")
+            check_images(known, name="known_plains", multiple=self.multiple)
         cipher = self._check_cipher(test_ciphertext)
         return invert_encoder(self.model.encoder, cipher, steps=steps)["images"]
 
@@ -468,28 +463,33 @@ class PublicEncryption(Cipher):
     that they provably use nothing but the public key.
     """
 
-    name, kind, image_size = "saae (public key only)", "learned", 64
+    name, kind = "saae (public key only)", "learned"
+    image_size = None
+    multiple = 4
 
     def __init__(self, encoder: keras.Model):
         self.encoder = encoder
-        self.image_size = int(encoder.input_shape[1])
+        self.trained_size = encoder.input_shape[1]
 
     def encrypt(self, images) -> np.ndarray:
         from .evaluation import as_uint8
 
-        x = check_images(images, self.image_size)[..., None]
-        out = [ops.convert_to_numpy(self.encoder(x[i:i + 64], training=False)) for i in range(0, len(x), 64)]
-        return as_uint8(np.concatenate(out)[..., 0])
+        return as_uint8(run_image_network(self.encoder, check_images(images, multiple=self.multiple), 64))
 
     def decrypt(self, ciphertext) -> np.ndarray:
         raise PermissionError("the public key only encrypts: decryption needs the private key (the decoder)")
 
     def cipher_image(self, ciphertext) -> np.ndarray:
-        array = check_batch(ciphertext, "u", 3)
-        if array.shape[1:] != (self.image_size, self.image_size):
-            raise ValueError(f"ciphertext must be uint8 cipher images (N, {self.image_size}, {self.image_size}), "
-                             f"got shape {array.shape}")
-        return array
+        return check_cipher_images(ciphertext, self.multiple)
+
+
+def check_cipher_images(ciphertext, multiple: int) -> np.ndarray:
+    """uint8 cipher images (N, H, W) with H and W multiples of ``multiple``, or a ValueError saying so."""
+    array = check_batch(ciphertext, "u", 3)
+    if array.shape[1] % multiple or array.shape[2] % multiple:
+        raise ValueError(f"ciphertext must be uint8 cipher images (N, H, W) with H and W multiples of {multiple}, "
+                         f"got shape {array.shape}; pass what encrypt() returned")
+    return array
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -727,6 +727,7 @@ def invert_encoder(encoder: keras.Model, cipher8: np.ndarray, steps: int = 200, 
         start = np.asarray(start, np.float32)
         if start.shape != c.shape:
             raise ValueError(f"start must have the cipher images' shape {c.shape}, got {start.shape}")
+    net = encoder if tuple(encoder.input_shape[1:3]) == c.shape[1:3] else any_size(encoder)
     marks = sorted({int(m) for m in checkpoints if 0 <= int(m) <= steps})
     t0, c0 = time.perf_counter(), time.process_time()
     out, trace = [], {m: [] for m in marks}
@@ -742,7 +743,7 @@ def invert_encoder(encoder: keras.Model, cipher8: np.ndarray, steps: int = 200, 
         @tf.function
         def step():
             with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.square(encoder(tf.sigmoid(z), training=False) - target))
+                loss = tf.reduce_mean(tf.square(net(tf.sigmoid(z), training=False) - target))
             opt.apply_gradients([(tape.gradient(loss, z), z)])
             return loss
 

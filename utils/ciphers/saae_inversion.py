@@ -49,7 +49,7 @@ def study(n: int = 64, steps: int = 1000, checkpoints=(0, 50, 100, 250, 500, 100
         raise ValueError(f"unknown start(s) {unknown}; choose from {list(STARTS)}")
     cipher = saae.load()
     public = cipher.public()
-    test = image_set("test", size=cipher.image_size, n=n)
+    test = image_set("test", size=cipher.trained_size, n=n)
     plain8, groups = as_uint8(test.images), test.ids
     c = public.encrypt(test.images)
 
@@ -65,7 +65,7 @@ def study(n: int = 64, steps: int = 1000, checkpoints=(0, 50, 100, 250, 500, 100
              "oracle": np.clip(test.images + 0.1 * rng.standard_normal(test.images.shape), 0, 1).astype(np.float32)}
     out = {"n": len(test), "test": test.description, "steps": steps, "learning_rate": learning_rate,
            "true_plaintext_mismatch": mismatch(test.images),
-           BLIND_CONSTANT: asdict(_quality(plain8, as_uint8(blind_constant_guess(attacker_images(cipher.image_size, 64, seed=seed),
+           BLIND_CONSTANT: asdict(_quality(plain8, as_uint8(blind_constant_guess(attacker_images(cipher.trained_size, 64, seed=seed),
                                                                            test.images.shape)), groups)["psnr"]),
            "runs": {}}
     if "substitute" in starts:

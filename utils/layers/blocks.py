@@ -6,16 +6,23 @@
   sigmoid; instance normalisation (Keras ``GroupNormalization`` with one group per channel).
 * :func:`patch_discriminator`: the PatchGAN critic (Isola et al. 2017): stride-2 4x4 convolutions with
   LeakyReLU; one real/fake logit per overlapping patch.
+* :func:`any_size` and :func:`run_image_network`: a fully convolutional network trained at one side runs on
+  images of any side (a 512x512 CT slice, not only the 64x64 patches it was trained on): the same layers,
+  hence the same weights, behind an input of free height and width.
 
 DeepEDN (notebook 05) and the scrambling adversarial autoencoder (notebook 08) build on the last two.
 """
 
 from __future__ import annotations
 
+import weakref
+
 import keras
+import numpy as np
 from keras import layers
 
-__all__ = ["ResidualBlock", "instance_norm", "resnet_generator", "patch_discriminator"]
+__all__ = ["ResidualBlock", "instance_norm", "resnet_generator", "patch_discriminator", "any_size",
+           "run_image_network"]
 
 
 @keras.saving.register_keras_serializable(package="medstego")
@@ -88,3 +95,36 @@ def patch_discriminator(channels_in: int = 1, width: int = 32, layers_down: int 
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(1, 4, padding="same", name="logits")(x)
     return keras.Model(inputs, x, name=name)
+
+
+_ANY_SIZE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def any_size(model: keras.Model) -> keras.Model:
+    """``model`` behind an input of free height and width, sharing its layers (and so its weights).
+
+    A functional Keras model keeps the input shape it was built with and refuses other sizes; a fully
+    convolutional one computes the same thing at any size. The twin calls the very same layer objects, so
+    training or loading weights into ``model`` changes the twin too. Cached per model.
+    """
+    if model.input_shape[1:3] == (None, None):
+        return model
+    twin = _ANY_SIZE.get(model)
+    if twin is None:
+        channels = model.input_shape[-1]
+        twin = keras.models.clone_model(model, input_tensors=keras.Input((None, None, channels)),
+                                        clone_function=lambda layer: layer)
+        _ANY_SIZE[model] = twin
+    return twin
+
+
+def run_image_network(network: keras.Model, images, batch: int = 64) -> np.ndarray:
+    """A one-channel image network on float images (N, H, W), in batches -> float32 numpy (N, H, W).
+
+    Images of another side than the network was built for go through :func:`any_size`; the side must suit
+    the network's strides (a multiple of 4 for :func:`resnet_generator`).
+    """
+    x = np.asarray(images, np.float32)[..., None]
+    net = network if tuple(network.input_shape[1:3]) == x.shape[1:3] else any_size(network)
+    parts = [keras.ops.convert_to_numpy(net(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
+    return np.concatenate(parts)[..., 0].astype(np.float32)
