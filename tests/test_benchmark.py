@@ -11,7 +11,8 @@ from utils import benchmark
 @pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     out = tmp_path / "bench"
-    assert benchmark.main(["--quick", "--n", "8", "--methods", "aes_gcm", "lsb_332", "--out", str(out)]) == 0
+    assert benchmark.main(["--quick", "--n", "8", "--methods", "aes_gcm", "lsb_332", "--inversion-steps", "3",
+                           "--out", str(out)]) == 0
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["method"] for r in rows] == ["aes_gcm", "lsb_332"]
     report = json.loads((out / "results.json").read_text())
@@ -34,8 +35,8 @@ def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     assert aes["key_bits"] == 256 and lsb["key_bits"] == 0 and "Kerckhoffs" in lsb["threat_note"]
     assert lsb["blind_constant_psnr"]["mean"] < lsb["mean_oracle_psnr"]["mean"]  # the oracle sees each image
     assert aes["aes_png_kB"] > aes["plain_png_kB"] and aes["aes_png_kB"] - aes["plain_png_kB"] < 0.05
-    assert report["meta"]["n"] == 8 and "test" in report["meta"]["test"]
-    assert report["meta"]["command"].endswith("--out bench") and str(tmp_path) not in json.dumps(report)
+    assert report["meta"]["n"] == 8 and "test" in report["meta"]["test"] and report["meta"]["inversion_steps"] == 3
+    assert report["meta"]["command"].endswith("--inversion-steps 3 --out bench") and str(tmp_path) not in json.dumps(report)
     table = (out / "results.md").read_text()
     assert "| aes_gcm | classic | exact" in table and "Wu et al." in table and "## Threat models" in table
     assert table.index("Security by its definition") < table.index("Reconstruction")

@@ -159,3 +159,13 @@ def test_encrypts_a_256_pixel_image_whole_and_the_public_encoder_inverts_at_that
     assert psnr > 15, f"the key holder reads a 256x256 image ({psnr:.1f} dB)"
     found = saae.invert_encoder(cipher.public_key, ct, steps=3)
     assert found["images"].shape == (1, 256, 256)
+
+
+def test_the_dedicated_attack_runs_the_inversion_steps_the_benchmark_sets(cipher):
+    ct = cipher.encrypt(np.full((1, 32, 32), 0.3, np.float32))
+    cipher.inversion_steps = 0  # what `python -m utils.benchmark --inversion-steps 0` would set: no step, the grey start
+    try:
+        np.testing.assert_array_equal(cipher.dedicated_attack(np.zeros((0, 32, 32), np.float32), ct), 0.5)
+    finally:
+        del cipher.inversion_steps
+    assert cipher.inversion_steps == saae.SAAECipher.inversion_steps == 200

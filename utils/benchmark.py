@@ -328,8 +328,11 @@ def measure(name: str, method, test, attacker_plains, attack_k: int, attack_step
 
 def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto", attack_k: int = 64,
         attack_steps: int = 300, seed: int = 0, progress: bool = True, game_n: int = 256, game_steps: int = 300,
-        timing_rounds: int = 5, command: str | None = None) -> list[dict]:
-    """Measure every method and write results.csv, results.md, results.json and figures into ``out``."""
+        timing_rounds: int = 5, command: str | None = None, inversion_steps: int | None = None) -> list[dict]:
+    """Measure every method and write results.csv, results.md, results.json and figures into ``out``.
+
+    ``inversion_steps``: the Adam steps of a dedicated attack that descends through a public network (SAAE's
+    encoder inversion; its default where None): at 256 px each step costs 16 times what it costs at 64."""
     from .ciphers.aes_gcm import DEMO_KEY, aes_encrypt
     from .ciphers.attacks import attacker_images
     from .data import image_set
@@ -347,6 +350,10 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
     attacker_plains = attacker_images(size, max(attack_k, 1), seed=seed + 1, data=data)
     game_plains = attacker_images(size, game_n, seed=seed + 2, data=data)
     chosen = methods(names, size)
+    if inversion_steps is not None:
+        for method in chosen.values():
+            if hasattr(method, "inversion_steps"):
+                method.inversion_steps = int(inversion_steps)
     plain8 = [np.round(i * 255).astype(np.uint8) for i in test.images]
     plain_png = float(np.mean([encoded_size_kb(p) for p in plain8]))
     import imageio.v3 as iio
@@ -364,7 +371,7 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
             print(f"[{i}/{len(chosen)}] {name}: {time.perf_counter() - t0:.0f} s "
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
     meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
-            "game_n": game_n, "game_steps": game_steps, "command": command,
+            "game_n": game_n, "game_steps": game_steps, "command": command, "inversion_steps": inversion_steps,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     _add_timing(rows, meta, chosen, test.images, timing_rounds)
     _write_all(out, rows, meta)
@@ -499,7 +506,8 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
                   f"better of a substitute decoder ({meta['attack_steps']} steps) and the method's dedicated attack, "
                   "with k known pairs of the attacker's own images (train and validation split). Real-or-random: a "
                   f"CNN trained {meta.get('game_steps', '?')} steps on {meta.get('game_n', '?')} of the attacker's "
-                  "images against noise.", "", "## Threat models", ""]
+                  "images against noise." + (f" SAAE's encoder inversion: {meta['inversion_steps']} Adam steps."
+                                             if meta.get("inversion_steps") else ""), "", "## Threat models", ""]
     for r in rows:
         lines.append(f"- **{r['method']}**: public: {r['threat_public']}; key: {r['threat_key']} "
                      f"({'no key' if r['key_bits'] == 0 else format(r['key_bits'], 'g') + ' bits nominal'})"
@@ -569,6 +577,8 @@ def main(argv=None) -> int:
     parser.add_argument("--game-n", type=int, default=256, help="attacker's images for the real-or-random game")
     parser.add_argument("--game-steps", type=int, default=300, help="training steps of the game's distinguisher")
     parser.add_argument("--timing-rounds", type=int, default=5)
+    parser.add_argument("--inversion-steps", type=int, default=None,
+                        help="Adam steps of SAAE's encoder inversion (default: the cipher's own, 200)")
     parser.add_argument("--timing-only", action="store_true",
                         help="time the methods of the finished run in --out again and rewrite its speed columns")
     parser.add_argument("--quick", action="store_true",
@@ -586,6 +596,7 @@ def main(argv=None) -> int:
             return 0
         rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed,
                    game_n=args.game_n, game_steps=args.game_steps, timing_rounds=args.timing_rounds,
+                   inversion_steps=args.inversion_steps,
                    command=portable_command("python -m utils.benchmark", sys.argv[1:] if argv is None else argv))
     except (KeyError, ValueError, FileNotFoundError) as exc:
         print(f"python -m utils.benchmark: {exc}", file=sys.stderr)

@@ -437,11 +437,14 @@ class SAAECipher(Cipher):
                            "with the public encoder encrypts images of their choice (unlimited chosen pairs) "
                            "and can invert it by gradient descent; deterministic")
 
-    def dedicated_attack(self, known_plains, test_ciphertext, steps: int = 200):
+    #: Adam steps of :meth:`dedicated_attack`'s inversion (the benchmark's ``--inversion-steps`` sets it)
+    inversion_steps = 200
+
+    def dedicated_attack(self, known_plains, test_ciphertext, steps: int | None = None):
         """The break this design invites: the encoder is the *public* key, a differentiable function that anyone
         holds, so the attacker inverts it by gradient descent (:func:`invert_encoder`, ``steps`` Adam steps per
-        batch) and needs no known pairs at all. ``known_plains`` (float32 (k, H, W), possibly k = 0) is only
-        checked, for the interface; ``test_ciphertext``: uint8 cipher images (N, H, W). Returns the recovered
+        batch; :attr:`inversion_steps` where None) and needs no known pairs at all. ``known_plains`` (float32
+        (k, H, W), possibly k = 0) is only checked, for the interface; ``test_ciphertext``: uint8 cipher images (N, H, W). Returns the recovered
         float32 (N, H, W) images. On the shipped model the inversion finds images whose encryption matches the
         cipher images far better than grey does but which are not the plaintexts; run 1000 steps from grey,
         noise or an oracle start near the plaintext, the mismatch keeps falling without reaching the plaintext's
@@ -452,7 +455,7 @@ class SAAECipher(Cipher):
         if known.size:
             check_images(known, name="known_plains", multiple=self.multiple)
         cipher = self._check_cipher(test_ciphertext)
-        return invert_encoder(self.model.encoder, cipher, steps=steps)["images"]
+        return invert_encoder(self.model.encoder, cipher, steps=steps or self.inversion_steps)["images"]
 
 
 class PublicEncryption(Cipher):
