@@ -193,3 +193,34 @@ def test_invertible_cipher_takes_a_256_pixel_image_whole_with_the_masks_of_its_s
     known = _smooth(4, size=128, seed=22, black=True)
     recovered = cipher.dedicated_attack(known, ct)
     assert np.abs(recovered - images).max() < 1e-3, "the peel attack works at the image's own size"
+
+
+def _test_set(images):
+    from utils.data import ImageSet
+
+    n = len(images)
+    return ImageSet(images, np.array([f"s{i % 4}" for i in range(n)]), np.zeros(n, int), np.array(["ct"] * n),
+                    "test", "smooth test images")
+
+
+@pytest.mark.parametrize("curve", ["mask_recovery", "peel_with_the_shipped_weights"])
+def test_the_algebraic_attack_curves_start_at_the_blind_constant_and_end_exact(curve):
+    """Below 2 pairs there is no equation (the blind constant, no residual); from a few pairs the masks
+    come back and the test images with them, the residual near 0."""
+    from utils.metrics import blind_constant_guess
+    from utils.ciphers.evaluation import quality
+
+    size = 32 if curve == "mask_recovery" else 64
+    test = _test_set(_smooth(8, size=size, seed=30, black=True))
+    attacker = _smooth(4, size=size, seed=31, black=True)
+    if curve == "mask_recovery":
+        rows = drpe_attacks.mask_recovery_curve(drpe.load(), attacker, test, ks=(0, 1, 4))
+    else:
+        cipher = ciphers.load("invertible")
+        rows = invertible.peel_attack_curve(cipher, cipher.net, attacker, test, ks=(0, 1, 4))
+    floor = quality(np.round(test.images * 255).astype(np.uint8),
+                    np.round(blind_constant_guess(attacker, test.images.shape) * 255).astype(np.uint8), test.ids)
+    assert rows[0]["psnr"].mean == rows[1]["psnr"].mean == pytest.approx(floor["psnr"].mean)
+    assert rows[0]["residual"] is None and rows[1]["residual"] is None
+    assert rows[4]["psnr"].mean > 60 and rows[4]["ssim"].mean > 0.999 and rows[4]["residual"] < 1e-3
+    assert all(row["seconds"] >= 0 for row in rows.values())

@@ -8,7 +8,8 @@ command, data, steps, time, machine, test metrics) and ``README.md`` (the same f
   train one;
 * :func:`record_files` adds to a card what makes it checkable: the SHA-256 of every weights file and the
   code's commit (when the code runs from a git checkout);
-* :func:`read_card` reads a card and refuses a folder whose weights are not the files the card describes.
+* :func:`read_card` reads a card and refuses a folder whose weights are not the files the card describes;
+* :func:`load_model` is every ``load_pretrained``: folder, checked card, model rebuilt from its card.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 __all__ = ["PRETRAINED_DIR", "WeightsMismatchError", "model_folder", "weights_files", "file_sha256",
-           "record_files", "read_card", "code_commit"]
+           "record_files", "read_card", "code_commit", "load_model"]
 
 #: The shipped models: one folder each.
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -107,3 +108,14 @@ def read_card(folder) -> dict:
                                        "weights were changed or damaged after the card was written; restore the "
                                        "file (git checkout, or reinstall the course) or retrain")
     return card
+
+
+def load_model(name_or_path, build, *, family: str, prefix: str, train: str, needs=("model_card.json",)):
+    """A trained model from its folder: :func:`model_folder`, then :func:`read_card` (the checksums), then
+    ``build(card, folder)``, which rebuilds the model from ``card["config"]`` and loads its weights from
+    ``folder``; the card is attached as ``model.card``. The keyword arguments are :func:`model_folder`'s."""
+    folder = model_folder(name_or_path, family=family, prefix=prefix, train=train, needs=needs)
+    card = read_card(folder)
+    model = build(card, folder)
+    model.card = card
+    return model

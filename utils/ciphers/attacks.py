@@ -99,26 +99,36 @@ def known_plaintext_curve(cipher, attacker_plains, test_set, ks=(0, 1, 4, 16, 64
 
 
 def curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero: dict | None = None,
-                 oracle=None) -> dict[int, dict]:
-    """The loop every attack curve shares: for each k, ``attack(plains[:k], their cipher features, the test
-    ciphertexts' features)`` returns (recovered images, extra entries); k = 0 is the constant guess at the
-    attacker's mean grey level (with ``at_zero`` as its extra entries). Per k: ``psnr``, ``ssim``, ``mse``
-    (Intervals over the test sources), ``seconds`` (wall time of the attack) and the extra entries.
-    ``oracle`` (default ``cipher``) encrypts the attacker's pairs.
+                 oracle=None, fewest: int = 1, view: str = "features") -> dict[int, dict]:
+    """The loop every attack curve shares: for each k, ``attack(plains[:k], their ciphertexts' view, the test
+    ciphertexts' view)`` returns (recovered images, extra entries); below ``fewest`` pairs (k = 0, or k < 2
+    for an attack that needs two equations) the attacker has only the blind constant, their own mean grey
+    level (with ``at_zero`` as its extra entries). Per k: ``psnr``, ``ssim``, ``mse`` (Intervals over the
+    test sources), ``seconds`` (wall time of the attack, encrypting the pairs included) and the extra
+    entries. ``view``: ``"features"`` (``cipher.features``, what a network reads) or ``"ciphertexts"`` (what
+    ``encrypt`` returns, for attacks on the ciphertext's own algebra). ``oracle`` (default ``cipher``)
+    encrypts the attacker's pairs.
     """
+    if view not in ("features", "ciphertexts"):
+        raise ValueError(f"view must be 'features' or 'ciphertexts', got {view!r}")
     oracle = cipher if oracle is None else oracle
+
+    def seen(method, images):
+        ct = method.encrypt(images)
+        return method.features(ct) if view == "features" else ct
+
     images = test_set.images
     target = as_uint8(images)
-    test_features = cipher.features(cipher.encrypt(images))
+    test_view = seen(cipher, images)
     groups = getattr(test_set, "ids", None)
     out = {}
     for k in ks:
         began = time.perf_counter()
-        if k == 0:
+        if k < max(int(fewest), 1):
             guess, extra = blind_constant_guess(attacker_plains, images.shape), dict(at_zero or {})
         else:
-            plains = attacker_plains[:k]
-            guess, extra = attack(plains, oracle.features(oracle.encrypt(plains)), test_features)
+            plains = np.asarray(attacker_plains[:k])
+            guess, extra = attack(plains, seen(oracle, plains), test_view)
         out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began, **extra}
     return out
 

@@ -57,7 +57,7 @@ DEFAULT_KEY, SECOND_KEY = 2021, 7
 #: The kinds of key domain.
 KEY_DOMAINS = ("texture", "noise")
 #: Where the course's trained models live.
-from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+from ..cards import PRETRAINED_DIR, load_model, record_files  # noqa: E402
 from ..layers.blocks import run_image_network  # noqa: E402
 
 
@@ -624,18 +624,11 @@ def write_card_markdown(folder: Path) -> Path:
     return path
 
 
-def _folder(name_or_path) -> Path:
-    return model_folder(name_or_path, family="DeepEDN model", prefix="deepedn",
-                        train="python -m utils.ciphers.deepedn --out utils/pretrained/<name>")
-
-
 def load_pretrained(name: str | Path = "deepedn_64") -> DeepEDN:
     """A trained DeepEDN model: a name under ``utils/pretrained`` or a folder with ``model_card.json``."""
-    folder = _folder(name)
-    card = read_card(folder)
-    model = DeepEDN(DeepEDNConfig(**card["config"])).load(folder)
-    model.card = card
-    return model
+    return load_model(name, lambda card, folder: DeepEDN(DeepEDNConfig(**card["config"])).load(folder),
+                      family="DeepEDN model", prefix="deepedn",
+                      train="python -m utils.ciphers.deepedn --out utils/pretrained/<name>")
 
 
 def load(model: str | Path | DeepEDN = "deepedn_64") -> DeepEDNCipher:

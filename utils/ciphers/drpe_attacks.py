@@ -37,11 +37,9 @@ attacker's own images).
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
-from .evaluation import _quality, as_uint8
 
 __all__ = ["recover_fourier_mask", "recover_input_mask", "decrypt_with_fourier_mask", "decrypt_with_masks",
            "mask_recovery_curve", "fit_linear_decoder", "linear_decoder_curve"]
@@ -140,35 +138,22 @@ def decrypt_with_fourier_mask(ciphertexts, mask) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def _constant(attacker_plains, shape):
-    return np.full(shape, float(np.mean(attacker_plains)), np.float32)
-
-
 def mask_recovery_curve(cipher, attacker_plains, test_set, ks=(0, 2, 3, 4, 8), iterations: int = 2000) -> dict[int, dict]:
     """Recovered quality of the test images against the number k of known pairs, by mask recovery.
 
     The attacker encrypts their first k plaintexts (the known pairs), recovers the Fourier mask from them
     (:func:`recover_fourier_mask`), and decrypts the test ciphertexts with it. Below 2 pairs there is no
-    linear equation: the attacker falls back to the constant guess. Each row also gives ``residual``, how
+    linear equation: the attacker falls back to the blind constant. Each row also gives ``residual``, how
     well the pairs fit the DRPE model (near 0: they do). ``cipher`` must return complex ciphertexts.
     """
-    images = test_set.images
-    target = as_uint8(images)
-    test_ct = cipher.encrypt(images)
-    groups = getattr(test_set, "ids", None)
-    out = {}
-    for k in ks:
-        began = time.perf_counter()
-        residual = None
-        if k < 2:
-            guess = _constant(attacker_plains, images.shape)
-        else:
-            plains = np.asarray(attacker_plains[:k])
-            mask, info = recover_fourier_mask(plains, cipher.encrypt(plains), iterations)
-            guess, residual = decrypt_with_fourier_mask(test_ct, mask), info["residual"]
-        out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began,
-                       "residual": residual}
-    return out
+    from .attacks import curve_over_k
+
+    def attack(plains, ciphertexts, test_ciphertexts):
+        mask, info = recover_fourier_mask(plains, ciphertexts, iterations)
+        return decrypt_with_fourier_mask(test_ciphertexts, mask), {"residual": info["residual"]}
+
+    return curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero={"residual": None}, fewest=2,
+                        view="ciphertexts")
 
 
 def fit_linear_decoder(features, plains, ridge: float = 1e-6):

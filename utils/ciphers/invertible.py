@@ -51,7 +51,7 @@ __all__ = ["DEFAULT_KEY", "SECOND_KEY", "InvertibleConfig", "InvertibleNet", "ga
            "peel_attack", "peel_attack_curve", "save_pretrained", "load_pretrained", "load", "PRETRAINED_DIR"]
 
 #: Where the course's trained models live.
-from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+from ..cards import PRETRAINED_DIR, load_model, record_files  # noqa: E402
 
 
 @dataclass
@@ -505,27 +505,16 @@ def peel_attack(own: InvertibleNet, plains, ciphertexts, test_ciphertexts, itera
 
 def peel_attack_curve(cipher, own: InvertibleNet, attacker_plains, test_set, ks=(0, 4, 16, 64),
                       iterations: int = 2000) -> dict[int, dict]:
-    """:func:`peel_attack` against the number k of known pairs (k = 0, 1: the constant guess), in the format of
+    """:func:`peel_attack` against the number k of known pairs (k = 0, 1: the blind constant), in the format of
     :func:`utils.ciphers.attacks.known_plaintext_curve`, with each row's mask-recovery ``residual``."""
-    from .evaluation import _quality, as_uint8
+    from .attacks import curve_over_k
 
-    images = test_set.images
-    target = as_uint8(images)
-    test_ct = cipher.encrypt(images)
-    groups = getattr(test_set, "ids", None)
-    out = {}
-    for k in ks:
-        began = time.perf_counter()
-        residual = None
-        if k < 2:
-            guess = np.full(images.shape, float(np.mean(attacker_plains)), np.float32)
-        else:
-            plains = np.asarray(attacker_plains[:k])
-            guess, info = peel_attack(own, plains, cipher.encrypt(plains), test_ct, iterations)
-            residual = info["residual"]
-        out[int(k)] = {**_quality(target, as_uint8(guess), groups), "seconds": time.perf_counter() - began,
-                       "residual": residual}
-    return out
+    def attack(plains, ciphertexts, test_ciphertexts):
+        images, info = peel_attack(own, plains, ciphertexts, test_ciphertexts, iterations)
+        return images, {"residual": info["residual"]}
+
+    return curve_over_k(cipher, attacker_plains, test_set, ks, attack, at_zero={"residual": None}, fewest=2,
+                        view="ciphertexts")
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -579,18 +568,11 @@ def save_pretrained(net: InvertibleNet, folder, card: dict) -> Path:
     return folder
 
 
-def _folder(name_or_path) -> Path:
-    return model_folder(name_or_path, family="invertible model", prefix="invertible",
-                        train="python -m utils.ciphers.invertible --out utils/pretrained/<name>")
-
-
 def load_pretrained(name: str | Path = "invertible_64") -> InvertibleNet:
     """A trained model: a name under ``utils/pretrained`` or a folder with ``model_card.json``."""
-    folder = _folder(name)
-    card = read_card(folder)
-    net = InvertibleNet(InvertibleConfig(**card["config"])).load(folder)
-    net.card = card
-    return net
+    return load_model(name, lambda card, folder: InvertibleNet(InvertibleConfig(**card["config"])).load(folder),
+                      family="invertible model", prefix="invertible",
+                      train="python -m utils.ciphers.invertible --out utils/pretrained/<name>")
 
 
 def load(model: str | Path | InvertibleNet = "invertible_64", key: int | None = None) -> InvertibleCipher:

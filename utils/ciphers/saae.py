@@ -57,7 +57,8 @@ __all__ = ["SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "traini
            "SAAECipher", "PublicEncryption", "save_pretrained", "load_model", "load", "PRETRAINED_DIR",
            "chosen_plaintexts", "SubstituteDecoder", "chosen_plaintext_curve", "attack_time_curve", "invert_encoder"]
 
-from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+from .. import cards  # noqa: E402
+from ..cards import PRETRAINED_DIR, record_files  # noqa: E402
 from ..layers.blocks import any_size, run_image_network  # noqa: E402
 DEFAULT_MODEL = "saae_64"
 OTHER_KEY_MODEL = "saae_64_seed1"
@@ -535,21 +536,17 @@ def _write_card_markdown(folder: Path, card: dict) -> None:
     (folder / "README.md").write_text("\n".join(lines))
 
 
-def _folder(name_or_path) -> Path:
-    return model_folder(name_or_path, family="SAAE model", prefix="saae",
-                        train="python -m utils.ciphers.saae --out utils/pretrained/<name>",
-                        needs=("model_card.json", "model.weights.h5"))
-
-
 def load_model(name_or_path=DEFAULT_MODEL) -> SAAE:
     """A trained :class:`SAAE`: a pretrained model's name (``"saae_64"``, ``"saae_64_seed1"``) or a folder
     written by :func:`save_pretrained`; its card is in ``.card``."""
-    folder = _folder(name_or_path)
-    card = read_card(folder)
-    model = SAAE(SAAEConfig(**card["config"]))
-    model.load_weights(folder)
-    model.card = card
-    return model
+    def build(card, folder):
+        model = SAAE(SAAEConfig(**card["config"]))
+        model.load_weights(folder)
+        return model
+
+    return cards.load_model(name_or_path, build, family="SAAE model", prefix="saae",
+                            train="python -m utils.ciphers.saae --out utils/pretrained/<name>",
+                            needs=("model_card.json", "model.weights.h5"))
 
 
 def load(model=DEFAULT_MODEL) -> SAAECipher:

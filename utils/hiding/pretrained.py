@@ -18,7 +18,7 @@ from .stego import Hider, StegoConfig, make_hider
 __all__ = ["PRETRAINED_DIR", "available_pretrained", "save_pretrained", "save_weights_only", "write_card_markdown",
            "load_pretrained", "interval_dict"]
 
-from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402  (one resolver for every model)
+from ..cards import PRETRAINED_DIR, load_model, record_files  # noqa: E402  (one resolver for every model)
 
 
 def available_pretrained() -> list[str]:
@@ -95,10 +95,10 @@ def load_pretrained(name: str) -> Hider:
         FileNotFoundError: no such model (the message lists the shipped hiders).
         utils.cards.WeightsMismatchError: the weights are not the file the card describes.
     """
-    folder = model_folder(name, family="hider", prefix="hider", train="python -m utils.hiding --out <folder>",
-                          needs=("model_card.json", "model.weights.h5"))
-    card = read_card(folder)
-    model = make_hider(StegoConfig(**card["config"])).build_for(card.get("image_size", 64))
-    model.load_weights(str(folder / "model.weights.h5"))
-    model.card = card
-    return model
+    def build(card, folder):
+        model = make_hider(StegoConfig(**card["config"])).build_for(card.get("image_size", 64))
+        model.load_weights(str(folder / "model.weights.h5"))
+        return model
+
+    return load_model(name, build, family="hider", prefix="hider", train="python -m utils.hiding --out <folder>",
+                      needs=("model_card.json", "model.weights.h5"))
