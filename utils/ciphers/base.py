@@ -110,6 +110,15 @@ def check_batch(ciphertext, dtype_kind: str, ndim: int, name: str = "ciphertext"
     return array
 
 
+def check_cipher_images(ciphertext, multiple: int) -> np.ndarray:
+    """uint8 cipher images (N, H, W) with H and W multiples of ``multiple``, or a ValueError saying so."""
+    array = check_batch(ciphertext, "u", 3)
+    if array.shape[1] % multiple or array.shape[2] % multiple:
+        raise ValueError(f"ciphertext must be uint8 cipher images (N, H, W) with H and W multiples of {multiple}, "
+                         f"got shape {array.shape}; pass what encrypt() returned")
+    return array
+
+
 def to_uint8(values, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Map [low, high] linearly to 0-255 and round (values outside are clipped)."""
     scaled = (np.asarray(values, np.float64) - low) / (high - low)

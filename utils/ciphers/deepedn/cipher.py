@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import Cipher, ThreatModel, check_batch, check_images
+from ..base import Cipher, ThreatModel, check_batch, check_cipher_images, check_images
 from .networks import DeepEDN
 
 
@@ -59,10 +59,7 @@ class DeepEDNCipher(Cipher):
         return as_uint8(self.model.cipher_float(check_images(images, multiple=self.multiple)))
 
     def decrypt(self, ciphertext) -> np.ndarray:
-        c = check_batch(ciphertext, "u", 3)
-        if c.shape[1] % self.multiple or c.shape[2] % self.multiple:
-            raise ValueError(f"ciphertext must be (N, H, W) cipher images with H and W multiples of {self.multiple}, "
-                             f"got {c.shape}; pass what encrypt() returned")
+        c = check_cipher_images(ciphertext, self.multiple)
         return np.clip(self.model.decrypt_float(c.astype(np.float32) / 255.0), 0.0, 1.0).astype(np.float32)
 
     def cipher_image(self, ciphertext) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import keras
 
-from ..base import Cipher, ThreatModel, check_batch, check_images
+from ..base import Cipher, ThreatModel, check_cipher_images, check_images
 from ...layers.blocks import run_image_network
 from .attacks import invert_encoder
 from .networks import OTHER_KEY_MODEL, SAAE
@@ -139,11 +139,3 @@ class PublicEncryption(Cipher):
     def cipher_image(self, ciphertext) -> np.ndarray:
         return check_cipher_images(ciphertext, self.multiple)
 
-
-def check_cipher_images(ciphertext, multiple: int) -> np.ndarray:
-    """uint8 cipher images (N, H, W) with H and W multiples of ``multiple``, or a ValueError saying so."""
-    array = check_batch(ciphertext, "u", 3)
-    if array.shape[1] % multiple or array.shape[2] % multiple:
-        raise ValueError(f"ciphertext must be uint8 cipher images (N, H, W) with H and W multiples of {multiple}, "
-                         f"got shape {array.shape}; pass what encrypt() returned")
-    return array
