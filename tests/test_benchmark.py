@@ -99,3 +99,29 @@ def test_portable_command_names_folders_as_typed_in_the_repository(tmp_path, mon
     inside, outside = tmp_path / "runs" / "a", tmp_path.parent / "elsewhere"
     assert portable_command("python -m x", ["--out", str(inside), "--n", 8]) == "python -m x --out runs/a --n 8"
     assert portable_command("python -m x", ["--out", str(outside)]) == "python -m x --out elsewhere"
+
+
+def test_an_interrupted_run_resumes_with_the_rows_it_finished(tmp_path, monkeypatch):
+    out, real_measure, measured = tmp_path / "bench", benchmark.measure, []
+
+    def measure_until_lsb(name, *args, **kwargs):  # the run dies during its second method
+        if name == "lsb_332" and measured == ["aes_gcm"]:
+            measured.append("killed")
+            raise KeyboardInterrupt
+        measured.append(name)
+        return real_measure(name, *args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "measure", measure_until_lsb)
+    settings = dict(n=4, attack_k=2, attack_steps=2, game_n=8, game_steps=2, timing_rounds=1, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        benchmark.run(out, ["aes_gcm", "lsb_332"], **settings)
+    partial = json.loads((out / benchmark.PARTIAL).read_text())
+    assert [r["method"] for r in partial["rows"]] == ["aes_gcm"] and not (out / "results.json").exists()
+    # other settings would mix unlike rows in one table: refused, naming the file, the setting and the way out
+    with pytest.raises(ValueError, match=r"rows.partial.json .*attack_steps: 2 there, 3 now.*delete the file"):
+        benchmark.run(out, ["aes_gcm", "lsb_332"], **{**settings, "attack_steps": 3})
+    rows = benchmark.run(out, ["aes_gcm", "lsb_332"], **settings)
+    assert measured == ["aes_gcm", "killed", "lsb_332"]  # AES-GCM's row was kept, not measured again
+    assert [r["method"] for r in rows] == ["aes_gcm", "lsb_332"] and rows[0] == {**partial["rows"][0], **{
+        k: rows[0][k] for k in ("seconds_per_image", "throughput_vs_aes", "throughput_vs_aes_range")}}
+    assert (out / "results.json").exists() and not (out / benchmark.PARTIAL).exists()

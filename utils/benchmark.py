@@ -39,6 +39,8 @@ over source images:
 
 It writes ``results.csv`` (one row per method), ``results.md`` (the tables), ``results.json`` (everything,
 with the intervals) and figures into ``--out``, and never writes anywhere else (not into the data folder).
+While it runs, ``rows.partial.json`` there keeps each finished method's row: run the same command again after
+an interruption and it measures only the methods still missing (the file goes when the run completes).
 """
 
 from __future__ import annotations
@@ -361,12 +363,23 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
     # AES-GCM over the PNG file of the plaintext: what encrypting the image file costs in bytes
     aes_png = float(np.mean([len(aes_encrypt(iio.imwrite("<bytes>", p, extension=".png"), DEMO_KEY))
                              for p in plain8])) / 1000.0
+    settings = {"test": test.description, "n": len(test), "size": size, "seed": seed, "attack_k": attack_k,
+                "attack_steps": attack_steps, "game_n": game_n, "game_steps": game_steps,
+                "inversion_steps": inversion_steps}
+    done = _resume(out, settings)
     rows, began = [], time.perf_counter()
     for i, (name, method) in enumerate(chosen.items(), 1):
+        if name in done:  # measured by an earlier, interrupted run with the same settings
+            rows.append(done[name])
+            if progress:
+                print(f"[{i}/{len(chosen)}] {name}: kept from {out / PARTIAL}", flush=True)
+            continue
         t0 = time.perf_counter()
         row = measure(name, method, test, attacker_plains, attack_k, attack_steps, game_plains, game_steps)
         row["plain_png_kB"], row["aes_png_kB"] = plain_png, aes_png
         rows.append(row)
+        measured = {r["method"] for r in rows}
+        _checkpoint(out, settings, rows + [r for m, r in done.items() if m not in measured])
         if progress:
             print(f"[{i}/{len(chosen)}] {name}: {time.perf_counter() - t0:.0f} s "
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
@@ -375,7 +388,37 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     _add_timing(rows, meta, chosen, test.images, timing_rounds)
     _write_all(out, rows, meta)
+    (out / PARTIAL).unlink(missing_ok=True)
     return rows
+
+
+#: The rows measured so far, written after each method so that an interrupted run resumes where it stopped.
+PARTIAL = "rows.partial.json"
+
+
+def _checkpoint(out: Path, settings: dict, rows: list[dict]) -> None:
+    """Write the finished rows to ``out/PARTIAL`` (through a temporary file: a kill never leaves half a file)."""
+    temporary = out / (PARTIAL + ".tmp")
+    temporary.write_text(json.dumps({"settings": settings, "rows": rows}, indent=1, default=float) + "\n")
+    temporary.replace(out / PARTIAL)
+
+
+def _resume(out: Path, settings: dict) -> dict[str, dict]:
+    """The rows of an interrupted run in ``out`` measured with the same ``settings``, by method name.
+
+    Raises ValueError, naming the file and the settings that differ, when that run used other settings:
+    mixing rows of two settings in one table would compare unlike with unlike."""
+    path = out / PARTIAL
+    if not path.exists():
+        return {}
+    stored = json.loads(path.read_text())
+    wanted = json.loads(json.dumps(settings, default=float))
+    differ = {k: (stored["settings"].get(k), v) for k, v in wanted.items() if stored["settings"].get(k) != v}
+    if differ:
+        listed = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in differ.items())
+        raise ValueError(f"{path} holds rows of an interrupted run with other settings ({listed}): run again with "
+                         f"its settings to resume it, or delete the file (or choose another --out) to start afresh")
+    return {row["method"]: row for row in stored["rows"]}
 
 
 def _add_timing(rows: list[dict], meta: dict, chosen: dict, images, rounds: int) -> None:
