@@ -80,6 +80,29 @@ def test_file_window_is_used_when_present_and_percentiles_otherwise():
     assert read_dicom(pydicom_file("JPEG2000_UNC.dcm")).info["window_source"] == "percentile 0.5-99.5"
 
 
+def test_a_voi_lut_sequence_is_applied_by_pydicom_not_replaced_by_percentiles():
+    ds = pydicom.dcmread(pydicom_file("vlut_04.dcm"))  # 8-bit stored values, a 16-bit VOI LUT, no window
+    got = read_dicom(pydicom_file("vlut_04.dcm"), burned_in="keep")
+    lut = np.asarray(ds.VOILUTSequence[0].LUTData, np.float64)
+    np.testing.assert_allclose(got.image, lut[ds.pixel_array] / 65535.0, atol=1e-6)  # first mapped value 0
+    assert got.info["window_source"].startswith("file VOI LUT") and got.info["window"] is None
+
+
+@pytest.mark.parametrize("function", ["SIGMOID", "LINEAR_EXACT"])
+def test_the_window_functions_follow_the_dicom_formulas(function, tmp_path):
+    ds = pydicom.dcmread(pydicom_file("MR_small.dcm"))
+    ds.VOILUTFunction = function
+    ds.save_as(tmp_path / "mr.dcm")
+    x, c, w = ds.pixel_array.astype(np.float64), float(ds.WindowCenter), float(ds.WindowWidth)
+    expected = (1 / (1 + np.exp(-4 * (x - c) / w)) if function == "SIGMOID"  # PS3.3 C.11.2.1.3.1
+                else np.clip((x - c) / w + 0.5, 0, 1))                           # PS3.3 C.11.2.1.3.2
+    got = read_dicom(tmp_path / "mr.dcm", burned_in="keep")
+    np.testing.assert_allclose(got.image, expected, atol=1e-5)
+    assert got.info["window_source"] == f"file {function} window ({c:g}, {w:g})"
+    # the argument still overrides the file, and a LINEAR window keeps the linear formula
+    assert read_dicom(tmp_path / "mr.dcm", window=(c, w), burned_in="keep").info["window_source"] == "argument"
+
+
 def test_monochrome1_is_inverted():
     ds = pydicom.dcmread(pydicom_file("RG3_UNCR.dcm"))
     assert ds.PhotometricInterpretation == "MONOCHROME1"
@@ -188,7 +211,8 @@ def test_deidentify_leaves_the_input_alone_and_remaps_uids_consistently():
     assert str(original.PatientName) == name and original.SOPInstanceUID == uid
     assert a.SOPInstanceUID == b.SOPInstanceUID != c.SOPInstanceUID != uid
     assert a.file_meta.MediaStorageSOPInstanceUID == a.SOPInstanceUID
-    assert a.SOPInstanceUID.startswith("2.25.") and len(a.SOPInstanceUID) <= 64
+    assert a.SOPInstanceUID.startswith(pydicom.uid.PYDICOM_ROOT_UID) and len(a.SOPInstanceUID) <= 64
+    assert pydicom.uid.UID(a.SOPInstanceUID).is_valid
     random_salts = {deidentify(original).StudyInstanceUID for _ in range(3)}
     assert len(random_salts) == 3
 

@@ -19,10 +19,12 @@ From stored values to [0, 1]
 ----------------------------
 1. The modality transform: ``value = stored * RescaleSlope + RescaleIntercept`` (or the Modality LUT),
    so CT values become Hounsfield units.
-2. The window (grey images only). With centre ``c`` and width ``w`` the DICOM linear window (PS3.3
-   C.11.2.1.2) maps ``x`` to ``((x - (c - 0.5)) / (w - 1) + 0.5)`` clipped to [0, 1]. The window is, in
-   order: the ``window=(c, w)`` argument; the first WindowCenter/WindowWidth pair in the file; or, when the
-   file has none, the 0.5th to 99.5th percentile of the modality values (documented fallback).
+2. The VOI transform (grey images only). With centre ``c`` and width ``w`` the DICOM linear window (PS3.3
+   C.11.2.1.2) maps ``x`` to ``((x - (c - 0.5)) / (w - 1) + 0.5)`` clipped to [0, 1]. The transform is, in
+   order: the ``window=(c, w)`` argument; the file's first VOI LUT (VOI LUT Sequence) or a window whose
+   VOILUTFunction is LINEAR_EXACT or SIGMOID, both applied by ``pydicom.pixels.apply_voi_lut`` and scaled
+   by its output range; the file's first WindowCenter/WindowWidth pair (LINEAR); or, when the file has
+   none, the 0.5th to 99.5th percentile of the modality values (documented fallback).
 3. MONOCHROME1 is inverted (``1 - x``).
 4. Colour images are divided by the largest value their bit depth can hold.
 
@@ -31,7 +33,7 @@ De-identification
 :func:`deidentify` keeps an allowlist of the attributes needed to display and interpret the image
 (pixel description, geometry, rescale, window, modality) and drops everything else: names, IDs, dates,
 times, addresses, institutions, device serial numbers, free text, private tags. UIDs are remapped with a
-salted hash, so a series stays a series, yet the original UIDs cannot be recovered by hashing candidates.
+salted hash (``pydicom.uid.generate_uid``), so a series stays a series, yet the original UIDs cannot be recovered by hashing candidates.
 The header is not the whole story: text burned into the pixels (common on ultrasound) is found from the
 header and blacked out by :func:`read_dicom` through :mod:`utils.data.burned_in`, and
 :func:`deidentify_pixels` writes the cleaned pixels into a de-identified dataset.
@@ -40,7 +42,6 @@ header and blacked out by :func:`read_dicom` through :mod:`utils.data.burned_in`
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import secrets
 import warnings
@@ -173,6 +174,37 @@ def _window_values(ds, values: np.ndarray, window: tuple[float, float] | None) -
     return float((lo + hi) / 2.0), float(hi - lo + 1.0), "percentile 0.5-99.5"
 
 
+def _file_voi(ds, values: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """The file's VOI transform where it is more than a linear window, in [0, 1], and where it came from.
+
+    A VOI LUT Sequence (its first LUT), or a window whose VOILUTFunction is LINEAR_EXACT or SIGMOID, is
+    applied by ``pydicom.pixels.apply_voi_lut`` and scaled by the range of its output: 0 to 2**n - 1 for a
+    LUT of n-bit entries (the largest value out where that is larger: some files misstate n), the smallest to
+    the largest value the window can give for the two window functions (found by passing the two
+    infinities through it). None when the file has neither (the plain LINEAR window is handled by
+    :func:`_window_values`)."""
+    from pydicom.pixels import apply_voi_lut
+
+    sequence = ds.get("VOILUTSequence", None)
+    if sequence and "LUTData" in sequence[0] and "LUTDescriptor" in sequence[0]:
+        item = sequence[0]
+        out = apply_voi_lut(values, ds, index=0, prefer_lut=True).astype(np.float64)
+        top = max(float(2 ** int(item.LUTDescriptor[2]) - 1), float(out.max()))
+        explanation = str(item.get("LUTExplanation", "") or "").strip()
+        return np.clip(out / top, 0.0, 1.0).astype(np.float32), "file VOI LUT" + (f" ({explanation})" if explanation else "")
+    function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
+    if function in ("LINEAR_EXACT", "SIGMOID") and "WindowCenter" in ds and "WindowWidth" in ds:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = apply_voi_lut(values, ds, index=0, prefer_lut=False).astype(np.float64)
+            low, high = apply_voi_lut(np.array([-np.inf, np.inf]), ds, index=0, prefer_lut=False).astype(np.float64)
+        if not high > low:
+            raise ValueError(f"the {function} window (WindowCenter {ds.WindowCenter}, WindowWidth {ds.WindowWidth}) "
+                             f"maps every value to {low}")
+        c, w = _first(ds.WindowCenter), _first(ds.WindowWidth)
+        return np.clip((out - low) / (high - low), 0.0, 1.0).astype(np.float32), f"file {function} window ({c:g}, {w:g})"
+    return None
+
+
 def to_unit_range(ds, pixels: np.ndarray, window: tuple[float, float] | None = None) -> tuple[np.ndarray, dict]:
     """Map decoded pixel values to float32 in [0, 1] as the module docstring describes.
 
@@ -200,6 +232,14 @@ def to_unit_range(ds, pixels: np.ndarray, window: tuple[float, float] | None = N
         return np.clip(pixels.astype(np.float32) / float(2 ** bits - 1), 0, 1), details
 
     values = apply_modality_lut(pixels, ds).astype(np.float64)
+    voi = _file_voi(ds, values) if window is None else None
+    if voi is not None:
+        out, source = voi
+        inverted = photometric == "MONOCHROME1"
+        if inverted:
+            out = 1.0 - out
+        details.update(window=None, window_source=source, inverted=inverted)
+        return out, details
     c, w, source = _window_values(ds, values, window)
     out = (values - (c - 0.5)) / (w - 1.0) + 0.5
     out = np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -324,8 +364,12 @@ _UID_KEYWORDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Fra
 
 
 def _remap_uid(uid: str, salt: bytes) -> str:
-    digest = hashlib.sha256(salt + str(uid).encode("ascii", "replace")).digest()
-    return "2.25." + str(int.from_bytes(digest[:16], "big"))
+    """A new UID made by pydicom from the salt and the old UID (``generate_uid`` with entropy sources: a
+    SHA-512 hash of both under pydicom's UID root): the same pair always gives the same UID. (Without a
+    prefix ``generate_uid`` ignores its entropy sources and draws a random ``2.25.`` UUID.)"""
+    from pydicom.uid import PYDICOM_ROOT_UID, generate_uid
+
+    return str(generate_uid(prefix=PYDICOM_ROOT_UID, entropy_srcs=[salt.hex(), str(uid)]))
 
 
 def deidentify(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str | None = None):
@@ -334,7 +378,7 @@ def deidentify(ds, *, pseudonym: str = "ANONYMOUS", uid_salt: bytes | str | None
     Keeps only :data:`KEPT_ATTRIBUTES` (the pixels and what it takes to interpret them), drops every other
     attribute, including all private tags, sequences of other attributes, dates, times, names, IDs and free
     text, sets PatientName and PatientID to ``pseudonym`` and PatientIdentityRemoved to YES, and remaps the
-    instance, series, study and frame-of-reference UIDs (also in the file meta) with a salted SHA-256.
+    instance, series, study and frame-of-reference UIDs (also in the file meta) with a salted SHA-512 (``pydicom.uid.generate_uid``).
 
     Args:
         ds: the dataset (for example ``pydicom.dcmread(path)``).
