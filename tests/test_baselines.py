@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from utils import metrics
-from utils.hiding.lsb import lsb_hide, lsb_quality, lsb_reveal
 from utils.data import pair_set
+from utils.hiding.lsb import lsb_hide, lsb_quality, lsb_reveal
 from utils.plotting import to_uint8
 
 
@@ -66,8 +66,7 @@ def test_bad_inputs_are_refused():
 
 # ------------------------------------------------------------------------------------------------ AES-GCM
 
-from utils.ciphers.aes_gcm import (AESDecryptionError, aes_decrypt, aes_decrypt_image, aes_encrypt,  # noqa: E402
-                             aes_encrypt_image, aes_key)
+from utils.ciphers.aes_gcm import AESDecryptionError, aes_decrypt, aes_decrypt_image, aes_encrypt, aes_encrypt_image, aes_key  # noqa: E402
 
 
 def test_aes_round_trip_is_exact_and_nonces_are_fresh():

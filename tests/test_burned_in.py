@@ -9,8 +9,7 @@ import pydicom
 import pytest
 
 from utils.data import load_sample, sample_path
-from utils.data.burned_in import (KNOWN_TEXT, TEXT_FILES, BurnedInTextError, clean, locate, survey,
-                                  text_survives)
+from utils.data.burned_in import KNOWN_TEXT, TEXT_FILES, BurnedInTextError, clean, locate, survey, text_survives
 from utils.data.corpus import SAMPLES
 from utils.data.dicom import deidentify, deidentify_pixels, identifying_values, read_dicom
 

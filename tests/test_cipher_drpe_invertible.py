@@ -207,8 +207,8 @@ def _test_set(images):
 def test_the_algebraic_attack_curves_start_at_the_blind_constant_and_end_exact(curve):
     """Below 2 pairs there is no equation (the blind constant, no residual); from a few pairs the masks
     come back and the test images with them, the residual near 0."""
-    from utils.metrics import blind_constant_guess
     from utils.ciphers.evaluation import quality
+    from utils.metrics import blind_constant_guess
 
     size = 32 if curve == "mask_recovery" else 64
     test = _test_set(_smooth(8, size=size, seed=30, black=True))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from utils.data import image_set, pair_set
-from utils.data.content import (FLAT_STD, background_level, carries_content, rejected_share)
+from utils.data.content import FLAT_STD, background_level, carries_content, rejected_share
 
 
 def _noise(level, std, shape=(64, 64), seed=0):
@@ -136,9 +136,8 @@ def test_training_patches_with_content_have_no_flat_patch_and_the_default_stream
 
 def patch_set_reference(names):
     """The first 4 patches of the random stream, drawn the way PatchSampler always drew them."""
-    from utils.data.patches import _cut
+    from utils.data.patches import _as_sources, _cut
     from utils.data.sources import resized_frames
-    from utils.data.patches import _as_sources
 
     stacks = [resized_frames(s, 256, 64) for s in _as_sources(names)]
     rng, out = np.random.default_rng(0), []

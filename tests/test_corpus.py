@@ -3,8 +3,21 @@
 import numpy as np
 import pytest
 
-from utils.data import (MODALITIES, SPLITS, corpus_source, image_set, load_sample, pair_set, patch_set, sample_names,
-                        sample_path, sample_table, sources, split_names, square_image)
+from utils.data import (
+    MODALITIES,
+    SPLITS,
+    corpus_source,
+    image_set,
+    load_sample,
+    pair_set,
+    patch_set,
+    sample_names,
+    sample_path,
+    sample_table,
+    sources,
+    split_names,
+    square_image,
+)
 
 REQUIRED = {"xray": 2, "ct": 1, "mr": 2, "ultrasound": 2, "retina": 1, "histology": 1, "phantom": 1}
 

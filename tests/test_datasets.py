@@ -10,8 +10,18 @@ import pydicom
 import pytest
 from helpers import pydicom_file
 
-from utils.data import (DATASETS, DatasetNotFoundError, dataset_files, dataset_root, dataset_status,
-                        images_or_samples, iter_dataset, load_dicom_series, load_nifti, load_sample)
+from utils.data import (
+    DATASETS,
+    DatasetNotFoundError,
+    dataset_files,
+    dataset_root,
+    dataset_status,
+    images_or_samples,
+    iter_dataset,
+    load_dicom_series,
+    load_nifti,
+    load_sample,
+)
 from utils.plotting import to_uint8
 
 README = Path(__file__).resolve().parents[1] / "data" / "README.md"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from utils import metrics
-from utils.runner import outputs, series
 from utils.plotting import save_gif, show_grid, stego_grid, to_uint8
+from utils.runner import outputs, series
 
 matplotlib.use("Agg")
 

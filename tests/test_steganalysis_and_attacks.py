@@ -5,10 +5,17 @@ import pytest
 
 from utils.hiding.attacks import reveal_with, train_substitute_reveal
 from utils.hiding.lsb import lsb_hide
-from utils.runtime import seed_everything
+from utils.hiding.steganalysis import (
+    KV_KERNEL,
+    chi_square_attack,
+    detector_scores,
+    fit_threshold,
+    noise_level,
+    threshold_accuracy,
+    train_detector,
+)
 from utils.hiding.stego import StegoConfig, StegoNet
-from utils.hiding.steganalysis import (KV_KERNEL, chi_square_attack, detector_scores, fit_threshold, noise_level,
-                                threshold_accuracy, train_detector)
+from utils.runtime import seed_everything
 
 
 @pytest.fixture

@@ -8,8 +8,17 @@ import tensorflow as tf
 
 from utils.hiding.manual_backprop import ManualTrainer, _flat, forward, gradient_check, loss_and_grads, params_of
 from utils.hiding.pretrained import available_pretrained, load_pretrained
-from utils.hiding.stego import (ContainerChannel, EfficientHider, InvertibleHider, StegoConfig, StegoNet, make_hider,
-                                reveal_network, stego_losses, transfer_weights)
+from utils.hiding.stego import (
+    ContainerChannel,
+    EfficientHider,
+    InvertibleHider,
+    StegoConfig,
+    StegoNet,
+    make_hider,
+    reveal_network,
+    stego_losses,
+    transfer_weights,
+)
 from utils.hiding.tape import make_train_step, run_steps, tape_gradients
 from utils.hiding.training import PatchStream, TrainingData, evaluate, fit_hider
 from utils.runtime import seed_everything

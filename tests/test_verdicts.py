@@ -2,8 +2,18 @@
 
 import pytest
 
-from utils.metrics import (BLIND_CONSTANT, MEAN_ORACLE, Interval, beats, bootstrap_ci, clearly_above,
-                           first_k_beating, mean_of, ranking, say)
+from utils.metrics import (
+    BLIND_CONSTANT,
+    MEAN_ORACLE,
+    Interval,
+    beats,
+    bootstrap_ci,
+    clearly_above,
+    first_k_beating,
+    mean_of,
+    ranking,
+    say,
+)
 
 
 def iv(mean, low, high):

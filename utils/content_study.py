@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-
 HIDERS = ("hider_seed_grey_64", "hider_efficient_grey_64", "hider_invertible_grey_64")
 CIPHERS = ("deepedn", "bp_chaotic", "invertible", "saae")
 SETS = ("random", "content", "whole")
@@ -29,12 +28,12 @@ SETS = ("random", "content", "whole")
 def run(size: int = 64) -> dict:
     """The rows of the study (see the module's docstring) as a dict ready for JSON."""
     from utils import ciphers
+    from utils.ciphers.evaluation import reconstruction
     from utils.data import image_set, pair_set
     from utils.data.content import rejected_share
     from utils.data.sources import resized_frames, sources
     from utils.hiding.pretrained import load_pretrained
     from utils.hiding.training import evaluate
-    from utils.ciphers.evaluation import reconstruction
 
     found, _ = sources("medical", "test")
     out = {"rejected_share": {s.id: rejected_share(resized_frames(s, 256, size), size) for s in found},

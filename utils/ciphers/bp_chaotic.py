@@ -51,6 +51,7 @@ __all__ = ["BPChaoticCipher", "NetworkOnly", "load", "load_pretrained", "save_pr
            "PRETRAINED_DIR", "DEFAULT_MODEL"]
 
 from ..cards import PRETRAINED_DIR, model_folder, read_card, record_files  # noqa: E402
+
 DEFAULT_MODEL = "bp_chaotic_64"
 
 

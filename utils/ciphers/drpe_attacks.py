@@ -37,9 +37,7 @@ attacker's own images).
 
 from __future__ import annotations
 
-
 import numpy as np
-
 
 __all__ = ["recover_fourier_mask", "recover_input_mask", "decrypt_with_fourier_mask", "decrypt_with_masks",
            "mask_recovery_curve", "fit_linear_decoder", "linear_decoder_curve"]

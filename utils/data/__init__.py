@@ -7,7 +7,7 @@ that tells a patch of tissue from one of background) and :mod:`utils.data.datase
 (loaders of the real datasets of ``data/README.md``).
 """
 
-from .corpus import MODALITIES, SAMPLES, load_sample, sample_names, sample_path, sample_table
+from .corpus import MODALITIES, SAMPLES, SPLITS, load_sample, sample_names, sample_path, sample_table
 from .datasets import (
     DATASETS,
     DatasetNotFoundError,
@@ -20,8 +20,18 @@ from .datasets import (
     load_dicom_series,
     load_nifti,
 )
-from .corpus import SPLITS
-from .patches import EVAL_SEED, ImageSet, PairSet, PatchSampler, image_set, pair_set, patch_set, split_names, square_image, to_channels
+from .patches import (
+    EVAL_SEED,
+    ImageSet,
+    PairSet,
+    PatchSampler,
+    image_set,
+    pair_set,
+    patch_set,
+    split_names,
+    square_image,
+    to_channels,
+)
 from .sources import Source, corpus_source, dataset_sources, frames_of, sources
 
 __all__ = [

@@ -27,7 +27,7 @@ quiet_tensorflow()
 import keras  # noqa: E402
 
 from .. import metrics  # noqa: E402
-from ..data import PairSet, PatchSampler, split_names, sources  # noqa: E402
+from ..data import PairSet, PatchSampler, sources, split_names  # noqa: E402
 from .channel import apply as apply_channel  # noqa: E402
 from .stego import Hider, StegoNet  # noqa: E402
 

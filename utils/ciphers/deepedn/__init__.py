@@ -47,11 +47,11 @@ The package, a module per concern (what the notebook reads, in its order):
 
 from __future__ import annotations
 
+from ...cards import PRETRAINED_DIR
 from .cipher import DeepEDNCipher, linear_attack
 from .cli import _main, measure_on_test, quality_note  # noqa: F401  (_main: the command line, for tests)
 from .key_domain import DEFAULT_KEY, KEY_DOMAINS, SECOND_KEY, autocorrelation, key_domain_images, key_taps
 from .networks import DeepEDN, DeepEDNConfig
-from ...cards import PRETRAINED_DIR
 from .pretrained import load, load_pretrained, save_pretrained, write_card_markdown
 from .roi import dice, predict_roi, roi_masks, train_roi
 from .training import learning_rate_at, make_train_step, train_cyclegan, validation_metrics

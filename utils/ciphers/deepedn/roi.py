@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from ..base import check_images
 from ...layers.blocks import run_image_network
+from ..base import check_images
 
 
 def roi_masks(images, sigma: float = 1.0, min_contrast: float = 0.1) -> np.ndarray:

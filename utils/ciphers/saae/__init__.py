@@ -50,8 +50,8 @@ from ...runtime import quiet_tensorflow
 quiet_tensorflow()  # before Keras is imported by the modules below
 
 from ...cards import PRETRAINED_DIR  # noqa: E402
-from .attacks import SubstituteDecoder, attack_time_curve, chosen_plaintext_curve, chosen_plaintexts, invert_encoder  # noqa: E402
 from ..base import check_cipher_images  # noqa: E402
+from .attacks import SubstituteDecoder, attack_time_curve, chosen_plaintext_curve, chosen_plaintexts, invert_encoder  # noqa: E402
 from .cipher import PublicEncryption, SAAECipher  # noqa: E402
 from .cli import _main  # noqa: E402, F401  (the command line, for tests)
 from .networks import DEFAULT_MODEL, OTHER_KEY_MODEL, SAAE, SAAEConfig, generator, quantise  # noqa: E402

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
-from ..base import Cipher
 from ...layers.blocks import any_size
+from ..base import Cipher
 
 #: The kinds of plaintext an attacker may choose (see :func:`chosen_plaintexts`).
 PLAINTEXT_KINDS = ("medical", "natural", "noise", "smooth noise")

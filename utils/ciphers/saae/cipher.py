@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
-from ..base import Cipher, ThreatModel, check_cipher_images, check_images
 from ...layers.blocks import run_image_network
+from ..base import Cipher, ThreatModel, check_cipher_images, check_images
 from .attacks import invert_encoder
 from .networks import OTHER_KEY_MODEL, SAAE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from ...layers.blocks import run_image_network

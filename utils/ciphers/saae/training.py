@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from .networks import SAAE, quantise
