@@ -110,11 +110,13 @@ def check_batch(ciphertext, dtype_kind: str, ndim: int, name: str = "ciphertext"
     return array
 
 
-def check_cipher_images(ciphertext, multiple: int) -> np.ndarray:
-    """uint8 cipher images (N, H, W) with H and W multiples of ``multiple``, or a ValueError saying so."""
-    array = check_batch(ciphertext, "u", 3)
+def check_cipher_images(ciphertext, multiple: int, kind: str = "u") -> np.ndarray:
+    """Cipher images (N, H, W) of ``kind`` (``"u"`` uint8 images, ``"c"`` complex fields) with H and W
+    multiples of ``multiple`` (a network's strides), or a TypeError / ValueError saying so."""
+    array = check_batch(ciphertext, kind, 3)
     if array.shape[1] % multiple or array.shape[2] % multiple:
-        raise ValueError(f"ciphertext must be uint8 cipher images (N, H, W) with H and W multiples of {multiple}, "
+        what = {"u": "uint8 cipher images", "c": "complex cipher fields"}.get(kind, "cipher arrays")
+        raise ValueError(f"ciphertext must be {what} (N, H, W) with H and W multiples of {multiple}, "
                          f"got shape {array.shape}; pass what encrypt() returned")
     return array
 

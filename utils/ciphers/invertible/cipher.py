@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import Cipher, ThreatModel, check_batch, check_images
+from ..base import Cipher, ThreatModel, check_cipher_images, check_images
 from ..drpe import gaussian_view, to_complex
 from .attacks import peel_attack
 from .networks import InvertibleNet
@@ -39,11 +39,7 @@ class InvertibleCipher(Cipher):
         return to_complex((y[..., 0], y[..., 1]))
 
     def _check(self, ciphertext) -> np.ndarray:
-        array = check_batch(ciphertext, "c", 3)
-        if array.shape[1] % self.multiple or array.shape[2] % self.multiple:
-            raise ValueError(f"ciphertext must be (N, H, W) with even H and W, got {array.shape}; "
-                             "pass what encrypt() returned")
-        return array.astype(np.complex64)
+        return check_cipher_images(ciphertext, self.multiple, "c").astype(np.complex64)
 
     def decrypt(self, ciphertext) -> np.ndarray:
         y = self.features(ciphertext)
