@@ -156,6 +156,20 @@ def test_bootstrap_interval_covers_the_true_mean_about_95_percent_of_the_time():
     assert 0.84 <= hits / 120 <= 1.0  # percentile intervals with 14 clusters run a little short
 
 
+def test_few_sources_give_short_intervals_and_say_so():
+    coverage = {}
+    for k in (3, 14):
+        hits = 0
+        for seed in range(120):
+            values, ids = _clustered(n_sources=k, seed=seed)
+            ci = metrics.bootstrap_ci(values, ids, n_boot=400, seed=seed)
+            hits += ci.low <= 30.0 <= ci.high
+        coverage[k] = hits / 120
+        assert ci.few_sources == (k < metrics.FEW_SOURCES)
+        assert ("runs short of 95 %" in ci.describe()) == (k < metrics.FEW_SOURCES)
+    assert coverage[3] < 0.8 < coverage[14]  # the module text's "about 70 %" over 3 sources
+
+
 def test_bootstrap_with_two_crossed_factors_and_edge_cases():
     values, ids = _clustered(n_sources=6, per_source=12)
     covers = np.tile(np.arange(3), values.size // 3)
