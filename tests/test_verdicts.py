@@ -80,3 +80,20 @@ def test_the_two_floors_are_made_once_here():
         blind_constant_guess(np.zeros((0, 2, 2)), (1, 2, 2))
     with pytest.raises(ValueError, match=r"\(N, H, W\)"):
         mean_oracle_guess(images[0])
+
+
+def test_one_correlation_rule_holds_zero_within_the_limit():
+    from utils.metrics import CORRELATION_LIMIT, uncorrelated
+
+    assert CORRELATION_LIMIT == 0.01
+    assert uncorrelated(Interval(-0.001, -0.003, 0.001, 224, (14,)))          # AES-GCM's kind of row
+    assert not uncorrelated(Interval(0.004, 0.0015, 0.0072, 224, (14,)))      # small, but a bias: 0 excluded
+    assert not uncorrelated(Interval(0.038, -0.008, 0.130, 224, (14,)))       # holds 0, too wide to tell
+    assert uncorrelated({"mean": 0.0, "low": -0.009, "high": 0.009})           # a stored record
+    row = {k: {"mean": 0.0, "low": -0.002, "high": 0.002} for k in
+           ("correlation_horizontal", "correlation_vertical", "correlation_diagonal")}
+    assert uncorrelated(row)
+    row["correlation_diagonal"] = {"mean": -0.008, "low": -0.0093, "high": -0.0064}  # one direction fails
+    assert not uncorrelated(row)
+    with pytest.raises(ValueError, match="limit"):
+        uncorrelated(row, limit=0)

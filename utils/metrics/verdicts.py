@@ -11,6 +11,7 @@ margin it states is well clear of the measurement. The rules live here once so t
     clearly_above(a, b)            a's 95 % interval lies wholly above b's
     first_k_beating(curve, b, m)   the smallest k of an attack curve whose mean beats b by more than m
     ranking(rows)                  row names, best mean first
+    uncorrelated(row)              the correlation pass rule: every interval holds 0, within +-0.01
     say(statement, flag)           "statement: yes" / "statement: no"
 
 The two baselines every attack is compared with have one name each, used everywhere:
@@ -29,7 +30,7 @@ import math
 
 import numpy as np
 
-__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "blind_constant_guess", "mean_oracle_guess", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
+__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "CORRELATION_LIMIT", "uncorrelated", "blind_constant_guess", "mean_oracle_guess", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
            "say"]
 
 BLIND_CONSTANT = "blind constant (the attacker's mean grey, k = 0)"
@@ -70,6 +71,8 @@ def mean_of(value) -> float:
 def _bounds(value) -> tuple[float, float]:
     if hasattr(value, "low") and hasattr(value, "high"):
         return float(value.low), float(value.high)
+    if isinstance(value, dict) and "low" in value and "high" in value:  # an interval record (stored results)
+        return float(value["low"]), float(value["high"])
     m = mean_of(value)
     return m, m
 
@@ -93,6 +96,27 @@ def first_k_beating(curve: dict, baseline, margin: float, metric: str = "psnr"):
         if beats(curve[k][metric], baseline, margin):
             return k
     return None
+
+
+#: The course's pass rule for adjacent-pixel correlation (see :func:`uncorrelated`).
+CORRELATION_LIMIT = 0.01
+CORRELATION_KEYS = ("correlation_horizontal", "correlation_vertical", "correlation_diagonal")
+
+
+def uncorrelated(value, limit: float = CORRELATION_LIMIT) -> bool:
+    """The one pass rule for adjacent-pixel correlation: the 95 % interval of the mean correlation holds 0
+    (no correlation detectable) and lies within +-``limit`` (precise enough to say so).
+
+    ``value``: one interval (an :class:`~utils.metrics.intervals.Interval` or its record), or a row of
+    cipher statistics with the three ``correlation_*`` entries, which must all pass. A cipher whose
+    correlation is small but whose interval excludes 0 (a key stream shared by every image leaves such a
+    bias) fails; so does one whose interval is too wide to tell."""
+    if not limit > 0:
+        raise ValueError(f"limit must be > 0, got {limit}")
+    if isinstance(value, dict) and "correlation_horizontal" in value:
+        return all(uncorrelated(value[k], limit) for k in CORRELATION_KEYS if k in value)
+    low, high = _bounds(value)
+    return low <= 0.0 <= high and -limit < low and high < limit
 
 
 def ranking(rows: dict, metric: str | None = None) -> list[str]:
