@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from utils import metrics
-from utils.plotting import save_gif, show_grid, stego_grid, to_uint8
+from utils.plotting import draw_floors, mean_oracle_psnr, save_gif, show_grid, stego_grid, to_uint8
 from utils.runner import outputs, series
 
 matplotlib.use("Agg")
@@ -63,3 +63,20 @@ def test_store_outputs_executes_and_cleans(tmp_path, monkeypatch):
     assert stored["cells"][1]["execution_count"] == 2
     assert "papermill" not in stored["metadata"] and "papermill" not in stored["cells"][1]["metadata"]
     assert stored["cells"][0]["metadata"]["tags"] == ["parameters"]
+
+
+def test_attack_figures_draw_both_floors_by_their_names():
+    import matplotlib.pyplot as plt
+
+    images = np.zeros((2, 4, 4), np.uint8)
+    images[0, :2] = 100  # mean 50: the guess is off by 50 on every pixel
+    images[1] = 7        # flat: the oracle is exact
+    assert mean_oracle_psnr(images[:1]) == pytest.approx(10 * np.log10(255 ** 2 / 50 ** 2))
+    assert mean_oracle_psnr(images[1:]) == 100.0  # capped, as every PSNR of the course
+    with pytest.raises(ValueError, match="uint8"):
+        mean_oracle_psnr(images.astype(np.float32))
+    fig, ax = plt.subplots()
+    draw_floors(ax, blind=metrics.Interval(12.5, 11.0, 14.0, 8), oracle={"mean": 23.5})
+    lines = {line.get_label(): line.get_ydata()[0] for line in ax.get_lines()}
+    assert lines == {metrics.BLIND_CONSTANT: 12.5, metrics.MEAN_ORACLE: 23.5}
+    plt.close(fig)

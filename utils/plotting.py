@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["notebook_style", "show_grid", "stego_grid", "to_uint8", "save_gif", "labelled_frames"]
+__all__ = ["notebook_style", "show_grid", "stego_grid", "to_uint8", "save_gif", "labelled_frames", "draw_floors",
+           "mean_oracle_psnr"]
 
 
 def notebook_style(dpi: int = 72, fmt: str = "jpeg") -> None:
@@ -130,3 +131,32 @@ def save_gif(frames, path, fps: float = 10.0, max_side: int | None = 256) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     iio.imwrite(path, to_uint8(frames), extension=".gif", duration=1000.0 / fps, loop=0)
     return path
+
+
+def mean_oracle_psnr(images8) -> float:
+    """Mean PSNR (dB) of the :data:`~utils.metrics.MEAN_ORACLE` guess on 8-bit images (N, ...): each image
+    against its own mean grey level, rounded to 8 bits, each PSNR capped at 100 dB as everywhere in the course
+    (a flat image is guessed exactly). The number an attack figure draws as that floor."""
+    from .metrics import psnr
+
+    images8 = np.asarray(images8)
+    if images8.dtype != np.uint8 or images8.ndim < 3:
+        raise ValueError(f"images8 must be a batch of 8-bit images (N, H, W[, C]) as uint8, got {images8.dtype} "
+                         f"{images8.shape}")
+    axes = tuple(range(1, images8.ndim))
+    guess = np.broadcast_to(np.round(images8.mean(axis=axes, keepdims=True)), images8.shape).astype(np.uint8)
+    return float(np.mean([min(psnr(a, b, 255.0), 100.0) for a, b in zip(images8, guess)]))
+
+
+def draw_floors(ax, blind=None, oracle=None) -> None:
+    """Mark the two floors of an attack figure as labelled horizontal lines: the
+    :data:`~utils.metrics.BLIND_CONSTANT` (what an attacker with no pairs gets, k = 0) and the
+    :data:`~utils.metrics.MEAN_ORACLE` (an oracle: each image's own mean). Each value is a number, an
+    Interval or a dict with ``"mean"``; None leaves its line out."""
+    from .metrics import BLIND_CONSTANT, MEAN_ORACLE, mean_of
+
+    if blind is not None:
+        ax.axhline(mean_of(blind), color="0.35", ls=":", lw=1.2, label=BLIND_CONSTANT)
+    if oracle is not None:
+        ax.axhline(mean_of(oracle), color="0.35", ls="-.", lw=1.2, label=MEAN_ORACLE)
+
