@@ -85,3 +85,36 @@ def test_a_cell_not_checked_raw_is_followed_by_checked_verdicts(path):
             after = _source(code[i + 1])
             assert after.startswith("# NBVAL_CHECK_OUTPUT") and "say(" in after, _source(c)[:200]
             assert re.search(r": (yes|no)\b", json.dumps(code[i + 1]["outputs"])), "verdicts print yes or no"
+
+
+COMMON_MODULES = {"utils.runtime", "utils.plotting", "utils.metrics", "utils.data"}  # named once in utils/README.md
+
+
+def _utils_imports(path):
+    """The utils modules a notebook imports (``from utils.x import y`` counts utils.x.y when y is a module)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    found = set()
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        source = "\n".join(line for line in _source(cell).splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "utils":
+                for alias in node.names:
+                    child = root / (node.module + "." + alias.name).replace(".", "/")
+                    found.add(f"{node.module}.{alias.name}" if child.is_dir() or child.with_suffix(".py").exists()
+                              else node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.split(".")[0] == "utils")
+    return found - COMMON_MODULES - {"utils"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_package_readme_lists_every_module_a_notebook_imports(path):
+    readme = (Path(__file__).resolve().parents[1] / "utils" / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith(f"| {path.stem[:2]} ")]
+    assert len(rows) == 1, f"utils/README.md needs one table row for notebook {path.stem[:2]}"
+    missing = sorted(m for m in _utils_imports(path) if f"`{m}`" not in rows[0])
+    assert not missing, f"{path.name} imports {missing}: add them to its row of utils/README.md"

@@ -13,6 +13,8 @@ The folders follow the course's parts; a notebook's method lives in the folder o
     utils.plotting   image grids and animations for the notebooks
     utils.runtime    seeds, op determinism, and a one-line description of the machine
     utils.pretrained weights and model cards of the trained models the course ships
+
+``utils/README.md`` maps each notebook to the modules it imports and the tests that cover them.
 """
 
 import os as _os
