@@ -3,7 +3,8 @@
 A cipher has
 
 * ``name``: its registry name (``"aes_gcm"``, ``"chaotic"``, ...);
-* ``kind``: ``"classic"`` or ``"learned"``;
+* ``kind``: ``"classic"`` or ``"learned"`` (``"hider"`` for a hider behind this interface,
+  :class:`utils.hiding.as_cipher.HiderMethod`, which the benchmark measures beside the ciphers);
 * ``image_size``: the side it works on, or None for any size (a learned cipher trained on 64x64 patches
   that runs at any size says so with ``trained_size``, and ``multiple``: the sides must be multiples of it);
 * ``encrypt(images)``: a float32 batch (N, H, W) of grey images in [0, 1] -> one numpy array with N first
