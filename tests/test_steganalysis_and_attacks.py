@@ -147,3 +147,29 @@ def test_efficient_substitute_learns_a_channel_copy():
                                            config=StegoConfig("efficient", 16, 2, secret_channels=1))
     assert history["loss"][-1] < 0.2 * history["loss"][0]
     assert np.abs(reveal_with(net, containers) - secrets).mean() < 0.25
+
+
+def test_mutual_information_gets_an_interval_over_sources_centred_on_the_pooled_estimate():
+    from utils.hiding.steganalysis import mutual_information, mutual_information_interval
+
+    rng = np.random.default_rng(3)
+    secrets = rng.random((40, 16, 16))
+    sources = np.repeat(np.arange(10), 4)
+    leaky = secrets + 0.3 * rng.standard_normal(secrets.shape)  # a residual that carries the secret
+    iv = mutual_information_interval(leaky, secrets, sources, n_boot=300)
+    assert iv.mean == pytest.approx(mutual_information(leaky, secrets)) and iv.low <= iv.mean <= iv.high
+    assert iv.sources == (10,) and iv.n == 40
+    floor = mutual_information_interval(leaky, rng.permutation(secrets), sources, n_boot=300)
+    assert floor.high < 0.1 < iv.low  # the shuffled floor lies far below the leak
+    with pytest.raises(ValueError, match="paired batches"):
+        mutual_information_interval(leaky[:5], secrets, sources)
+
+
+def test_bootstrap_statistic_gives_bootstrap_ci_for_the_weighted_mean():
+    from utils.metrics import bootstrap_ci, bootstrap_statistic
+
+    rng = np.random.default_rng(0)
+    v, ids = rng.normal(size=60), rng.integers(0, 9, 60)
+    a = bootstrap_ci(v, ids, n_boot=200, seed=4)
+    b = bootstrap_statistic(lambda w: (w @ v) / w.sum(-1), v.size, ids, n_boot=200, seed=4)
+    assert (a.low, a.high, a.sources) == (b.low, b.high, b.sources) and a.mean == pytest.approx(b.mean)

@@ -17,11 +17,11 @@ true mean about 70 % of the time, over 8 about 90 % (``tests/test_metrics.py`` m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["FEW_SOURCES", "Interval", "bootstrap_ci", "summarize"]
+__all__ = ["FEW_SOURCES", "Interval", "bootstrap_ci", "bootstrap_statistic", "summarize"]
 
 #: Below this many sources in a factor an interval is flagged as running short (see the module text).
 FEW_SOURCES = 8
@@ -114,31 +114,51 @@ def bootstrap_ci(values, groups=None, n_boot: int = 2000, level: float = 0.95, s
             return Interval(float(v[0]), float(v[0]), float(v[0]), v.size, (), level, "values")
         raise ValueError("values mix finite and infinite numbers (PSNR of exact reconstructions?); "
                          "cap them (np.minimum(psnr, 100)) or report exact pairs separately")
+    interval = bootstrap_statistic(lambda w: (w @ v) / w.sum(axis=-1), v.size, groups, n_boot, level, seed)
+    return replace(interval, mean=float(v.mean()))  # numpy's pairwise sum, as every stored result was made
+
+
+def _factors(groups, n: int) -> tuple[list, tuple[int, ...], str]:
+    """The resampled factors (codes, number of sources), the sources per factor, and what is resampled."""
     if groups is None:
-        factors = [(np.arange(v.size), v.size)]
-    elif isinstance(groups, (tuple, list)) and len(groups) and np.ndim(groups[0]) == 1:
-        factors = [_codes(g, v.size) for g in groups]
+        return [(np.arange(n), n)], (), "values"
+    if isinstance(groups, (tuple, list)) and len(groups) and np.ndim(groups[0]) == 1:
+        factors = [_codes(g, n) for g in groups]
     else:
-        factors = [_codes(groups, v.size)]
+        factors = [_codes(groups, n)]
     counts = tuple(k for _, k in factors)
-    rng = np.random.default_rng(seed)
-    over = "sources"
     if all(k == 1 for k in counts):
-        factors, over = [(np.arange(v.size), v.size)], "values"
+        return [(np.arange(n), n)], counts, "values"
+    return factors, counts, "sources"
+
+
+def bootstrap_statistic(statistic, n: int, groups=None, n_boot: int = 2000, level: float = 0.95,
+                        seed: int = 0) -> Interval:
+    """A percentile bootstrap interval over sources for any statistic of ``n`` paired values that takes
+    per-value weights: ``statistic(weights)`` with ``weights`` of shape (rounds, n) returns one number per
+    round (a pooled histogram, a ratio of sums). The weights are those of :func:`bootstrap_ci` (the
+    pigeonhole scheme over crossed factors; rounds with no weight left are drawn again), and the interval's
+    ``mean`` is the statistic with every value weighted alike. :func:`bootstrap_ci` is this with the
+    weighted mean."""
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be at least 1 bootstrap round (2000 is the default), got n_boot={n_boot!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    factors, counts, over = _factors(groups, n)
+    rng = np.random.default_rng(seed)
     stats = []
     while len(stats) < n_boot:
-        weights = np.ones((n_boot, v.size))
+        weights = np.ones((n_boot, n))
         for codes, k in factors:
             draw = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)
             weights *= draw[:, codes]
-        total = weights.sum(axis=1)
-        ok = total > 0
-        stats.extend(((weights[ok] @ v) / total[ok]).tolist())
+        ok = weights.sum(axis=1) > 0
+        stats.extend(np.asarray(statistic(weights[ok]), np.float64).ravel().tolist())
     stats = np.array(stats[:n_boot])
     alpha = (1 - level) / 2
     low, high = np.quantile(stats, [alpha, 1 - alpha])
-    return Interval(float(v.mean()), float(low), float(high), int(v.size), counts if groups is not None else (),
-                    level, over if groups is not None else "values")
+    centre = float(np.asarray(statistic(np.ones((1, n))), np.float64).ravel()[0])
+    return Interval(centre, float(low), float(high), int(n), counts, level, over)
 
 
 def summarize(per_pair: dict, groups=None, **kwargs) -> dict[str, Interval]:
