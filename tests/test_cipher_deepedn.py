@@ -142,3 +142,34 @@ def test_encrypts_images_of_their_own_size_not_only_the_trained_patches(cipher):
     assert cipher.encrypt(np.random.default_rng(3).random((2, 128, 96)).astype(np.float32)).shape == (2, 128, 96)
     tile = cipher.encrypt(image[:, 64:128, 64:128])
     assert not np.array_equal(tile, ct[:, 64:128, 64:128]), "whole-image encryption, not tiles"
+
+
+def test_the_recipe_can_train_against_given_cipher_images_instead_of_the_key_domain():
+    from utils.ciphers.deepedn.training import _Stream
+
+    plains = np.random.default_rng(0).random((6, 64, 64)).astype(np.float32)
+    targets = np.stack([np.full((64, 64), v, np.float32) for v in (0.1, 0.2, 0.3)])
+    stream = _Stream(plains, deepedn.DeepEDNConfig(), seed=0, targets=targets)
+    x, y = stream.batch(5)
+    assert x.shape == y.shape == (5, 64, 64, 1)
+    assert set(np.unique(y)) <= {np.float32(0.1), np.float32(0.2), np.float32(0.3)}  # drawn from the targets only
+    keyed = _Stream(plains, deepedn.DeepEDNConfig(), seed=0).batch(5)[1]
+    assert len(np.unique(keyed)) > 100  # the key holder's stream samples the key domain
+
+
+@pytest.mark.slow  # a two-step Cycle-GAN and the whole test split: over 10 s
+def test_the_ciphertext_only_attack_writes_its_study_with_both_floors(tmp_path):
+    import json
+
+    from utils.ciphers.deepedn import attacks
+    from utils.metrics import BLIND_CONSTANT, MEAN_ORACLE
+
+    assert attacks._main(["--out", str(tmp_path / "coa"), "--steps", "2", "--pool", "8"]) == 0
+    result = json.loads((tmp_path / "coa" / "results.json").read_text())
+    assert result["steps_done"] == 2 and result["n"] == 224 and (tmp_path / "coa" / "F.weights.h5").exists()
+    rows = result["rows"]
+    assert set(rows) == {"attacker's F (ciphertext only)", "key holder's F", BLIND_CONSTANT, MEAN_ORACLE}
+    assert rows[BLIND_CONSTANT]["psnr"]["mean"] < rows[MEAN_ORACLE]["psnr"]["mean"]  # the oracle sees each image
+    assert rows["key holder's F"]["psnr"]["mean"] > 20 and result["command"].endswith("--pool 8")
+    with pytest.raises(TypeError, match="uint8 cipher images"):
+        attacks.ciphertext_only_attack(np.zeros((2, 64, 64), np.float32), np.zeros((2, 64, 64), np.float32), 1)

@@ -106,6 +106,7 @@ class _Stream:
     plains: np.ndarray
     config: DeepEDNConfig
     seed: int = 0
+    targets: np.ndarray | None = None  # cipher-domain images to draw from instead of the key domain
     rng: np.random.Generator = field(init=False, repr=False)
     drawn: int = field(default=0, init=False)
 
@@ -118,15 +119,24 @@ class _Stream:
         if self.rng.random() < 0.5:
             x = x[:, :, ::-1]
         c = self.config
-        y = key_domain_images(size, c.image_size, c.key_domain, c.key, seed=self.seed * 1_000_003 + self.drawn)
+        if self.targets is None:
+            y = key_domain_images(size, c.image_size, c.key_domain, c.key, seed=self.seed * 1_000_003 + self.drawn)
+        else:  # the same augmentation as the plain side
+            y = np.rot90(self.targets[self.rng.integers(len(self.targets), size=size)], k=int(self.rng.integers(4)),
+                         axes=(1, 2))
+            y = np.ascontiguousarray(y[:, :, ::-1] if self.rng.random() < 0.5 else y)
         self.drawn += 1
         return np.ascontiguousarray(x)[..., None].astype(np.float32), y[..., None]
 
 
 def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 8, val_images=None,
                    eval_every: int = 0, progress: bool = True, seed: int | None = None, log=None,
-                   max_minutes: float | None = None) -> dict:
+                   max_minutes: float | None = None, targets: np.ndarray | None = None) -> dict:
     """Train the Cycle-GAN on ``plains`` (float (N, H, W) train images) against the model's key domain.
+
+    ``targets``: float (M, H, W) images in [0, 1] to use as the cipher domain instead of samples of the
+    key domain (never paired with ``plains``). The key holder leaves it None; an eavesdropper who retrains
+    the recipe against intercepted cipher images passes them here (:mod:`.attacks`).
 
     Every ``eval_every`` steps (and at the last) :func:`validation_metrics` is computed on ``val_images``
     (validation images: monitoring only). Training stops after ``steps`` steps or, if given, once
@@ -140,7 +150,9 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
     if int(steps) < 1 or int(batch) < 1:
         raise ValueError(f"steps and batch must be >= 1, got steps={steps!r}, batch={batch!r}")
     plains = check_images(plains, model.config.image_size, "plains")
-    stream = _Stream(plains, model.config, model.config.seed if seed is None else seed)
+    if targets is not None:
+        targets = check_images(targets, model.config.image_size, "targets")
+    stream = _Stream(plains, model.config, model.config.seed if seed is None else seed, targets)
     step = make_train_step(model)
     history: dict = {"step": [], "evals": []}
     wall, cpu = time.perf_counter(), time.process_time()
