@@ -171,5 +171,10 @@ def test_the_ciphertext_only_attack_writes_its_study_with_both_floors(tmp_path):
     assert set(rows) == {"attacker's F (ciphertext only)", "key holder's F", BLIND_CONSTANT, MEAN_ORACLE}
     assert rows[BLIND_CONSTANT]["psnr"]["mean"] < rows[MEAN_ORACLE]["psnr"]["mean"]  # the oracle sees each image
     assert rows["key holder's F"]["psnr"]["mean"] > 20 and result["command"].endswith("--pool 8")
+    model = attacks.attacker_model(tmp_path / "coa")  # the stored F comes back, checked against its SHA-256
+    assert model.F.count_params() > 0
+    (tmp_path / "coa" / "F.weights.h5").write_bytes(b"not the weights")
+    with pytest.raises(Exception, match="SHA-256"):
+        attacks.attacker_model(tmp_path / "coa")
     with pytest.raises(TypeError, match="uint8 cipher images"):
         attacks.ciphertext_only_attack(np.zeros((2, 64, 64), np.float32), np.zeros((2, 64, 64), np.float32), 1)

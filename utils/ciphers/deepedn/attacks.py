@@ -29,7 +29,7 @@ import numpy as np
 from .networks import DeepEDN, DeepEDNConfig
 from .training import train_cyclegan
 
-__all__ = ["ciphertext_only_attack", "study", "stored", "RESULTS_DIR"]
+__all__ = ["ciphertext_only_attack", "study", "stored", "attacker_model", "RESULTS_DIR"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "results" / "deepedn_ciphertext_only"
 
@@ -81,17 +81,34 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
     for label, guess in guesses.items():
         q = ev.quality(plain8, ev.as_uint8(guess), test.ids)
         rows[label] = {k: q[k].record() for k in ("psnr", "ssim")}
+    from ...cards import code_commit, file_sha256
+
+    files = {}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         attacker.F.save_weights(str(Path(out) / "F.weights.h5"))
-    from ...cards import code_commit
+        files["F.weights.h5"] = file_sha256(Path(out) / "F.weights.h5")
 
     return {"model": model_name, "steps": steps, "steps_done": history["steps_done"], "batch": batch,
             "minutes_budget": minutes, "pool": pool, "seed": seed, "config": asdict(config),
             "wall_minutes": round(wall / 60, 1), "cpu_minutes": round(cpu / 60, 1),
             "test": test.description, "attacker_images": f"{len(plains)} patches of train and validation sources",
             "n": len(test), "rows": rows, "machine": machine_summary(), "code_commit": code_commit(),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "files": files, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def attacker_model(folder: Path = RESULTS_DIR) -> DeepEDN:
+    """The stored attacker's model (its ``F`` is the attack; ``G`` and the rest untrained), after checking
+    the SHA-256 of ``F.weights.h5`` against the study's record."""
+    from ...cards import WeightsMismatchError, file_sha256
+
+    result = stored(folder)
+    path = Path(folder) / "F.weights.h5"
+    if file_sha256(path) != result["files"]["F.weights.h5"]:
+        raise WeightsMismatchError(f"{path} is not the file results.json describes (SHA-256 differs): run the study again")
+    model = DeepEDN(DeepEDNConfig(**result["config"]))
+    model.F.load_weights(str(path))
+    return model
 
 
 def stored(folder: Path = RESULTS_DIR) -> dict:
