@@ -48,3 +48,24 @@ def test_the_perturbed_environment_is_set_and_then_restored(monkeypatch):
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1" and "OPENBLAS_CORETYPE" not in os.environ
     _set_environment(saved)
     assert os.environ["OPENBLAS_CORETYPE"] == "Haswell" and "TF_NUM_INTRAOP_THREADS" not in os.environ
+
+
+def test_intervals_next_to_a_rounding_edge_are_logged_and_found_in_checked_cells(tmp_path, monkeypatch):
+    import json
+
+    from utils.metrics import Interval
+    from utils.metrics.intervals import EDGE_LOG_VARIABLE
+    from utils.runner.stability import edge_cells
+
+    log = tmp_path / "edges.jsonl"
+    monkeypatch.setenv(EDGE_LOG_VARIABLE, str(log))
+    near = Interval(1926.9, 1309.4873, 2709.1, 224).format(0)  # 1309.487: 0.013 of a unit from the edge
+    far = Interval(24.41, 21.3, 28.0, 224).format(1)
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["text"] for e in logged] == [near] and logged[0]["values"] == [1309.4873]
+    notebook = _nb(("# NBVAL_CHECK_OUTPUT\nshow()", f"chi {near}\n"), ("show()", f"chi {near}\n"),
+                   ("# NBVAL_CHECK_OUTPUT\nshow()", f"psnr {far}\n"))
+    assert [e["cell"] for e in edge_cells(notebook, logged)] == [1]  # the checked cell only
+    monkeypatch.delenv(EDGE_LOG_VARIABLE)
+    Interval(1.0, 0.05, 2.0, 3).format(1)  # without the variable nothing is written
+    assert len(log.read_text().splitlines()) == 1

@@ -17,6 +17,8 @@ true mean about 70 % of the time, over 8 about 90 % (``tests/test_metrics.py`` m
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,7 +54,10 @@ class Interval:
         """``"32.1 [31.4, 32.9]"``; ``"exact"`` for infinite values (PSNR of identical images)."""
         if np.isinf(self.mean) and np.isinf(self.low):
             return "exact"
-        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        text = f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        if EDGE_LOG_VARIABLE in os.environ:
+            _log_edges(text, (self.mean, self.low, self.high), digits)
+        return text
 
     @property
     def few_sources(self) -> bool:
@@ -75,6 +80,23 @@ class Interval:
         """The interval as a JSON-ready dict: ``mean``, ``low``, ``high``, ``n``, ``sources`` (the stored
         results' format; ``Interval(**record)`` reads it back)."""
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n, "sources": list(self.sources)}
+
+
+#: Set to a file path, every :meth:`Interval.format` whose printed digits sit within 2 % of a unit of the
+#: last digit from a rounding edge appends a JSON line there (``python -m utils.runner.stability --edges``).
+EDGE_LOG_VARIABLE = "MEDSTEGO_EDGE_LOG"
+
+
+def _log_edges(text: str, values, digits: int, margin: float = 0.02) -> None:
+    close = []
+    for value in values:
+        if np.isfinite(value):
+            scaled = abs(float(value)) * 10 ** digits
+            if abs(scaled - np.floor(scaled) - 0.5) < margin:
+                close.append(float(value))
+    if close:
+        with open(os.environ[EDGE_LOG_VARIABLE], "a") as log:
+            log.write(json.dumps({"text": text, "values": close, "digits": digits}) + "\n")
 
 
 def _codes(labels, n: int) -> tuple[np.ndarray, int]:

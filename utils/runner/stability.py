@@ -14,6 +14,12 @@ It prints the lines that moved: in a checked cell they are a check that another 
 computed verdict instead, see :mod:`utils.metrics.verdicts`); in an unchecked cell they show how far a
 number moves, which is the margin a verdict about it needs. The exit status is 1 when a checked cell moved.
 Nothing is written to ``notebooks/``.
+
+``--edges`` asks the other question: which checked numbers sit so close to a rounding edge that the
+smallest move flips their last digit? It executes each notebook unperturbed with ``MEDSTEGO_EDGE_LOG`` set,
+so that every interval printed through :meth:`utils.metrics.Interval.format` within 2 % of a unit of its
+last digit from an edge is logged, and prints those that appear in a checked cell's output (exit status 1
+when there are any): each is a check to turn into a computed verdict before another machine fails it.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from pathlib import Path
 
 from .series import NOTEBOOKS, notebook_paths
 
-__all__ = ["PERTURBED_ENV", "sanitizers", "cell_texts", "moved_lines", "main"]
+__all__ = ["PERTURBED_ENV", "sanitizers", "cell_texts", "moved_lines", "edge_cells", "main"]
 
 #: What differs from the stored run: other sum orders in TensorFlow, OpenBLAS and XLA.
 PERTURBED_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2", "OPENBLAS_CORETYPE": None,
@@ -108,10 +114,48 @@ def _execute_perturbed(path: Path, target: Path) -> None:
         _set_environment(saved)
 
 
+def edge_cells(notebook: dict, logged: list[dict]) -> list[dict]:
+    """The logged near-edge intervals (``{"text", "values", "digits"}``) that appear in the text output of a
+    checked cell of ``notebook`` (read as JSON), each with that cell's index as ``cell``."""
+    found = []
+    for index, checked, text in cell_texts(notebook):
+        if checked:
+            found.extend({**entry, "cell": index} for entry in logged if entry["text"] in text)
+    return found
+
+
+def _edges(path: Path) -> list[dict]:
+    from utils.metrics.intervals import EDGE_LOG_VARIABLE
+
+    with tempfile.TemporaryDirectory() as scratch:
+        log = Path(scratch) / "edges.jsonl"
+        log.touch()
+        saved = _set_environment({EDGE_LOG_VARIABLE: str(log)})
+        try:
+            import papermill
+
+            target = Path(scratch) / path.name
+            papermill.execute_notebook(str(path), str(target), parameters={}, kernel_name="python3",
+                                       cwd=str(target.parent), progress_bar=False)
+        finally:
+            _set_environment(saved)
+        logged = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        return edge_cells(json.loads(target.read_text()), logged)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.runner.stability", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", help="notebook numbers (00, 08, ...)")
+    parser.add_argument("--edges", action="store_true",
+                        help="list checked intervals printed within 2 %% of a rounding edge instead")
     args = parser.parse_args(argv)
+    if args.edges:
+        found = {path.name: _edges(path) for path in notebook_paths(args.notebooks)}
+        for name, entries in found.items():
+            print(f"{name}: {len(entries)} checked intervals next to a rounding edge")
+            for e in entries:
+                print(f"  cell {e['cell']}: {e['text']} (values {e['values']}, {e['digits']} digits)")
+        return 1 if any(found.values()) else 0
     failing = 0
     for path in notebook_paths(args.notebooks):
         with tempfile.TemporaryDirectory() as scratch:
