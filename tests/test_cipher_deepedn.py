@@ -168,11 +168,17 @@ def test_the_ciphertext_only_attack_writes_its_study_with_both_floors(tmp_path):
     result = json.loads((tmp_path / "coa" / "results.json").read_text())
     assert result["steps_done"] == 2 and result["n"] == 224 and (tmp_path / "coa" / "F.weights.h5").exists()
     rows = result["rows"]
-    assert set(rows) == {"attacker's F (ciphertext only)", "key holder's F", BLIND_CONSTANT, MEAN_ORACLE}
+    assert set(rows) == {attacks.ATTACKER, attacks.FLIPPED, "key holder's F", BLIND_CONSTANT, MEAN_ORACLE}
+    assert -1 <= result["correlation"]["low"] <= result["correlation"]["high"] <= 1
+    flipped_rows = rows[attacks.FLIPPED] != rows[attacks.ATTACKER]
+    assert flipped_rows == result["flipped"]  # the attacker's own choice of polarity, recorded
     assert rows[BLIND_CONSTANT]["psnr"]["mean"] < rows[MEAN_ORACLE]["psnr"]["mean"]  # the oracle sees each image
     assert rows["key holder's F"]["psnr"]["mean"] > 20 and result["command"].endswith("--pool 8")
     model = attacks.attacker_model(tmp_path / "coa")  # the stored F comes back, checked against its SHA-256
     assert model.F.count_params() > 0
+    assert attacks._main(["--out", str(tmp_path / "coa"), "--rescore"]) == 0  # scored again, same numbers
+    again = json.loads((tmp_path / "coa" / "results.json").read_text())
+    assert again["rows"] == rows and "scored_commit" in again
     (tmp_path / "coa" / "F.weights.h5").write_bytes(b"not the weights")
     with pytest.raises(Exception, match="SHA-256"):
         attacks.attacker_model(tmp_path / "coa")

@@ -55,9 +55,7 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
     """Run the attack on the shipped model's test cipher images; returns a JSON-ready dict (and writes the
     attacker's ``F`` weights into ``out`` when given)."""
     from ...data import image_set
-    from ...metrics import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, mean_oracle_guess
     from ...runtime import machine_summary
-    from .. import evaluation as ev
     from ..attacks import attacker_images
     from .cipher import DeepEDNCipher
     from .pretrained import load_pretrained
@@ -66,21 +64,13 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
     cipher = DeepEDNCipher(shipped)
     size = shipped.config.image_size
     test = image_set("test", size=size)
-    plain8 = ev.as_uint8(test.images)
     intercepted = cipher.encrypt(test.images)
     plains = attacker_images(size, pool, seed=seed + 1)
     config = replace(shipped.config, seed=seed)  # the public recipe, the attacker's seed
     began, cpu = time.perf_counter(), time.process_time()
     attacker, history = ciphertext_only_attack(intercepted, plains, steps, batch, config, seed, minutes, progress)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-    guesses = {"attacker's F (ciphertext only)": DeepEDNCipher(attacker).decrypt(intercepted),
-               "key holder's F": cipher.decrypt(intercepted),
-               BLIND_CONSTANT: blind_constant_guess(plains, test.images.shape),
-               MEAN_ORACLE: mean_oracle_guess(test.images)}
-    rows = {}
-    for label, guess in guesses.items():
-        q = ev.quality(plain8, ev.as_uint8(guess), test.ids)
-        rows[label] = {k: q[k].record() for k in ("psnr", "ssim")}
+    scores = score(attacker, model_name, seed, pool)
     from ...cards import code_commit, file_sha256
 
     files = {}
@@ -93,8 +83,51 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
             "minutes_budget": minutes, "pool": pool, "seed": seed, "config": asdict(config),
             "wall_minutes": round(wall / 60, 1), "cpu_minutes": round(cpu / 60, 1),
             "test": test.description, "attacker_images": f"{len(plains)} patches of train and validation sources",
-            "n": len(test), "rows": rows, "machine": machine_summary(), "code_commit": code_commit(),
+            "n": len(test), **scores, "machine": machine_summary(), "code_commit": code_commit(),
             "files": files, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+ATTACKER = "attacker's F (ciphertext only)"
+FLIPPED = "attacker's F, polarity chosen by the attacker's own images"
+
+
+def score(attacker: DeepEDN, model_name: str = "deepedn_64", seed: int = 1, pool: int = 2048) -> dict:
+    """What the attacker's ``F`` makes of the shipped model's test cipher images: PSNR and SSIM beside the
+    key holder's ``F`` and both floors, and its correlation with each plaintext.
+
+    A Cycle-GAN is free to learn a translation that inverts the grey levels; the attacker, who sees no
+    plaintext, can still choose the polarity: the one whose mean grey over the intercepted images lies
+    closer to the mean grey of their own images (``FLIPPED`` row; ``"flipped"`` says which it chose)."""
+    from ...data import image_set
+    from ...metrics import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, bootstrap_ci, mean_oracle_guess
+    from .. import evaluation as ev
+    from ..attacks import attacker_images
+    from .cipher import DeepEDNCipher
+    from .pretrained import load_pretrained
+
+    shipped = load_pretrained(model_name)
+    cipher = DeepEDNCipher(shipped)
+    size = shipped.config.image_size
+    test = image_set("test", size=size)
+    plain8 = ev.as_uint8(test.images)
+    intercepted = cipher.encrypt(test.images)
+    plains = attacker_images(size, pool, seed=seed + 1)
+    guess = DeepEDNCipher(attacker).decrypt(intercepted)
+    flipped = bool(abs(float(np.mean(1.0 - guess)) - float(np.mean(plains)))
+                   < abs(float(np.mean(guess)) - float(np.mean(plains))))
+    guesses = {ATTACKER: guess, FLIPPED: 1.0 - guess if flipped else guess,
+               "key holder's F": cipher.decrypt(intercepted),
+               BLIND_CONSTANT: blind_constant_guess(plains, test.images.shape),
+               MEAN_ORACLE: mean_oracle_guess(test.images)}
+    rows = {}
+    for label, images in guesses.items():
+        q = ev.quality(plain8, ev.as_uint8(images), test.ids)
+        rows[label] = {k: q[k].record() for k in ("psnr", "ssim")}
+    with np.errstate(invalid="ignore", divide="ignore"):  # a flat image has no correlation: left out
+        corr = np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(test.images, guess)])
+    ok = np.isfinite(corr)
+    return {"rows": rows, "flipped": flipped,
+            "correlation": bootstrap_ci(corr[ok], np.asarray(test.ids)[ok]).record()}
 
 
 def attacker_model(folder: Path = RESULTS_DIR) -> DeepEDN:
@@ -129,18 +162,35 @@ def _main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=None, help="stop after this much wall time")
     parser.add_argument("--pool", type=int, default=2048, help="the attacker's own medical images")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rescore", action="store_true",
+                        help="score the attacker's F stored in --out again (checked against its SHA-256), no training")
     args = parser.parse_args(argv)
+    if args.rescore:
+        from ...cards import code_commit
+
+        result = stored(args.out)
+        result.update(score(attacker_model(args.out), result["model"], result["seed"], result["pool"]),
+                      scored_commit=code_commit())
+        (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+        _summary(result)
+        return 0
     if args.steps < 1 or args.batch < 1 or args.pool < 2:
         parser.error(f"--steps and --batch must be >= 1 and --pool >= 2, got {args.steps}, {args.batch}, {args.pool}")
     result = study(args.steps, args.batch, args.minutes, args.pool, args.seed, out=args.out, progress=True)
     result["command"] = portable_command("python -m utils.ciphers.deepedn.attacks",
                                          sys.argv[1:] if argv is None else argv)
     (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
-    for label, row in result["rows"].items():
-        print(f"{label:<48} PSNR {row['psnr']['mean']:6.2f} [{row['psnr']['low']:.2f}, {row['psnr']['high']:.2f}]  "
-              f"SSIM {row['ssim']['mean']:.3f}")
-    print(f"{result['steps_done']} steps in {result['wall_minutes']} min")
+    _summary(result)
     return 0
+
+
+def _summary(result: dict) -> None:
+    for label, row in result["rows"].items():
+        print(f"{label:<60} PSNR {row['psnr']['mean']:6.2f} [{row['psnr']['low']:.2f}, {row['psnr']['high']:.2f}]  "
+              f"SSIM {row['ssim']['mean']:.3f}")
+    c = result["correlation"]
+    print(f"correlation of the attacker's F with the plaintext: {c['mean']:.2f} [{c['low']:.2f}, {c['high']:.2f}]; "
+          f"polarity flipped: {result['flipped']}; {result['steps_done']} steps in {result['wall_minutes']} min")
 
 
 if __name__ == "__main__":
