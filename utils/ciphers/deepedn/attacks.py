@@ -54,6 +54,7 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
           model_name: str = "deepedn_64", out: Path | None = None, progress: bool = False) -> dict:
     """Run the attack on the shipped model's test cipher images; returns a JSON-ready dict (and writes the
     attacker's ``F`` weights into ``out`` when given)."""
+    from ...cards import code_commit, file_sha256
     from ...data import image_set
     from ...runtime import machine_summary
     from ..attacks import attacker_images
@@ -71,8 +72,6 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
     attacker, history = ciphertext_only_attack(intercepted, plains, steps, batch, config, seed, minutes, progress)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     scores = score(attacker, model_name, seed, pool)
-    from ...cards import code_commit, file_sha256
-
     files = {}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
