@@ -75,7 +75,10 @@ def test_the_two_floors_are_made_once_here():
     assert guess.shape == (3, 2, 2) and guess.dtype == np.float32 and np.all(guess == 0.5)
     images = np.array([[[0.0, 0.2], [0.4, 0.6]], [[1.0, 1.0], [1.0, 1.0]]], np.float32)
     oracle = mean_oracle_guess(images)
-    np.testing.assert_allclose(oracle[0], 0.3) and np.testing.assert_allclose(oracle[1], 1.0)
+    np.testing.assert_allclose(oracle[0], 0.3)
+    np.testing.assert_allclose(oracle[1], 1.0)
+    colour = np.stack([images, 1.0 - images], axis=-1)  # (N, H, W, 2): the mean runs over the channels too
+    np.testing.assert_allclose(mean_oracle_guess(colour)[:, :, :, 1], 0.5, rtol=1e-6)
     with pytest.raises(ValueError, match="attacker's own images"):
         blind_constant_guess(np.zeros((0, 2, 2)), (1, 2, 2))
     with pytest.raises(ValueError, match=r"\(N, H, W\)"):

@@ -137,14 +137,13 @@ def mean_oracle_psnr(images8) -> float:
     """Mean PSNR (dB) of the :data:`~utils.metrics.MEAN_ORACLE` guess on 8-bit images (N, ...): each image
     against its own mean grey level, rounded to 8 bits, each PSNR capped at 100 dB as everywhere in the course
     (a flat image is guessed exactly). The number an attack figure draws as that floor."""
-    from .metrics import psnr
+    from .metrics import mean_oracle_guess, psnr
 
     images8 = np.asarray(images8)
-    if images8.dtype != np.uint8 or images8.ndim < 3:
+    if images8.dtype != np.uint8 or images8.ndim not in (3, 4):
         raise ValueError(f"images8 must be a batch of 8-bit images (N, H, W[, C]) as uint8, got {images8.dtype} "
                          f"{images8.shape}")
-    axes = tuple(range(1, images8.ndim))
-    guess = np.broadcast_to(np.round(images8.mean(axis=axes, keepdims=True)), images8.shape).astype(np.uint8)
+    guess = np.round(mean_oracle_guess(images8)).astype(np.uint8)
     return float(np.mean([min(psnr(a, b, 255.0), 100.0) for a, b in zip(images8, guess)]))
 
 

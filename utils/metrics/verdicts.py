@@ -47,12 +47,13 @@ def blind_constant_guess(attacker_plains, shape) -> np.ndarray:
 
 
 def mean_oracle_guess(images) -> np.ndarray:
-    """The :data:`MEAN_ORACLE` guess: each image (N, H, W) replaced by its own mean grey level. An oracle:
-    it needs the image it guesses."""
+    """The :data:`MEAN_ORACLE` guess: each image of a batch (N, H, W) or (N, H, W, C) replaced by its own mean
+    level (over all its pixels and channels), as float32. An oracle: it needs the image it guesses."""
     images = np.asarray(images, np.float32)
-    if images.ndim != 3:
-        raise ValueError(f"images must be a batch (N, H, W), got shape {images.shape}")
-    return np.broadcast_to(images.mean(axis=(1, 2), keepdims=True), images.shape).astype(np.float32)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must be a batch (N, H, W) or (N, H, W, C), got shape {images.shape}")
+    axes = tuple(range(1, images.ndim))
+    return np.broadcast_to(images.mean(axis=axes, keepdims=True), images.shape).astype(np.float32)
 
 
 def mean_of(value) -> float:

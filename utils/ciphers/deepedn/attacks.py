@@ -23,13 +23,14 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .networks import DeepEDN, DeepEDNConfig
 from .training import train_cyclegan
 
-__all__ = ["ciphertext_only_attack", "study", "stored", "attacker_model", "RESULTS_DIR"]
+__all__ = ["ciphertext_only_attack", "setting", "Setting", "study", "score", "stored", "attacker_model", "RESULTS_DIR"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "results" / "deepedn_ciphertext_only"
 
@@ -55,23 +56,15 @@ def study(steps: int = 4000, batch: int = 4, minutes: float | None = None, pool:
     """Run the attack on the shipped model's test cipher images; returns a JSON-ready dict (and writes the
     attacker's ``F`` weights into ``out`` when given)."""
     from ...cards import code_commit, file_sha256
-    from ...data import image_set
     from ...runtime import machine_summary
-    from ..attacks import attacker_images
-    from .cipher import DeepEDNCipher
-    from .pretrained import load_pretrained
 
-    shipped = load_pretrained(model_name)
-    cipher = DeepEDNCipher(shipped)
-    size = shipped.config.image_size
-    test = image_set("test", size=size)
-    intercepted = cipher.encrypt(test.images)
-    plains = attacker_images(size, pool, seed=seed + 1)
-    config = replace(shipped.config, seed=seed)  # the public recipe, the attacker's seed
+    scene = setting(model_name, seed, pool)
+    test, plains = scene.test, scene.attacker_plains
+    config = replace(scene.cipher.model.config, seed=seed)  # the public recipe, the attacker's seed
     began, cpu = time.perf_counter(), time.process_time()
-    attacker, history = ciphertext_only_attack(intercepted, plains, steps, batch, config, seed, minutes, progress)
+    attacker, history = ciphertext_only_attack(scene.intercepted, plains, steps, batch, config, seed, minutes, progress)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-    scores = score(attacker, model_name, seed, pool)
+    scores = score(attacker, scene=scene)
     files = {}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -90,16 +83,19 @@ ATTACKER = "attacker's F (ciphertext only)"
 FLIPPED = "attacker's F, polarity chosen by the attacker's own images"
 
 
-def score(attacker: DeepEDN, model_name: str = "deepedn_64", seed: int = 1, pool: int = 2048) -> dict:
-    """What the attacker's ``F`` makes of the shipped model's test cipher images: PSNR and SSIM beside the
-    key holder's ``F`` and both floors, and its correlation with each plaintext.
+class Setting(NamedTuple):
+    """What the attack is run on: the shipped model's cipher, the test set, its intercepted cipher images
+    (uint8) and the attacker's own images (float, from train and validation sources)."""
+    cipher: object
+    test: object
+    intercepted: np.ndarray
+    attacker_plains: np.ndarray
 
-    A Cycle-GAN is free to learn a translation that inverts the grey levels; the attacker, who sees no
-    plaintext, can still choose the polarity: the one whose mean grey over the intercepted images lies
-    closer to the mean grey of their own images (``FLIPPED`` row; ``"flipped"`` says which it chose)."""
+
+def setting(model_name: str = "deepedn_64", seed: int = 1, pool: int = 2048) -> Setting:
+    """Load the shipped model ``model_name``, encrypt the test set with it, and draw the attacker's ``pool``
+    own images (seed ``seed + 1``): made once, shared by :func:`study` and :func:`score`."""
     from ...data import image_set
-    from ...metrics import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, bootstrap_ci, mean_oracle_guess
-    from .. import evaluation as ev
     from ..attacks import attacker_images
     from .cipher import DeepEDNCipher
     from .pretrained import load_pretrained
@@ -108,9 +104,25 @@ def score(attacker: DeepEDN, model_name: str = "deepedn_64", seed: int = 1, pool
     cipher = DeepEDNCipher(shipped)
     size = shipped.config.image_size
     test = image_set("test", size=size)
+    return Setting(cipher, test, cipher.encrypt(test.images), attacker_images(size, pool, seed=seed + 1))
+
+
+def score(attacker: DeepEDN, model_name: str = "deepedn_64", seed: int = 1, pool: int = 2048,
+          scene: Setting | None = None) -> dict:
+    """What the attacker's ``F`` makes of the shipped model's test cipher images: PSNR and SSIM beside the
+    key holder's ``F`` and both floors, and its correlation with each plaintext. ``scene`` (from
+    :func:`setting`) saves loading and encrypting again; without it, it is made from the other arguments.
+
+    A Cycle-GAN is free to learn a translation that inverts the grey levels; the attacker, who sees no
+    plaintext, can still choose the polarity: the one whose mean grey over the intercepted images lies
+    closer to the mean grey of their own images (``FLIPPED`` row; ``"flipped"`` says which it chose)."""
+    from ...metrics import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, bootstrap_ci, mean_oracle_guess
+    from .. import evaluation as ev
+    from .cipher import DeepEDNCipher
+
+    scene = scene or setting(model_name, seed, pool)
+    cipher, test, intercepted, plains = scene
     plain8 = ev.as_uint8(test.images)
-    intercepted = cipher.encrypt(test.images)
-    plains = attacker_images(size, pool, seed=seed + 1)
     guess = DeepEDNCipher(attacker).decrypt(intercepted)
     flipped = bool(abs(float(np.mean(1.0 - guess)) - float(np.mean(plains)))
                    < abs(float(np.mean(guess)) - float(np.mean(plains))))
