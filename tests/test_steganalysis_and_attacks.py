@@ -173,3 +173,38 @@ def test_bootstrap_statistic_gives_bootstrap_ci_for_the_weighted_mean():
     a = bootstrap_ci(v, ids, n_boot=200, seed=4)
     b = bootstrap_statistic(lambda w: (w @ v) / w.sum(-1), v.size, ids, n_boot=200, seed=4)
     assert (a.low, a.high, a.sources) == (b.low, b.high, b.sources) and a.mean == pytest.approx(b.mean)
+
+
+def test_the_known_pairs_study_budget_grows_with_k_within_its_limits():
+    from utils.ciphers.known_pairs_study import steps_for
+
+    assert steps_for(4, 30, 16, 250, 1600) == 250            # few pairs: the floor
+    assert steps_for(256, 30, 16, 250, 1600) == 480          # 30 passes over 256 pairs in batches of 16
+    assert steps_for(1024, 30, 16, 250, 1600) == 1600        # the ceiling
+    with pytest.raises(ValueError, match="max_steps >= min_steps"):
+        steps_for(4, 30, 16, 250, 100)
+
+
+@pytest.mark.slow  # two ciphers, two attackers each: about 30 s
+def test_the_known_pairs_study_keeps_the_better_attacker_and_stores_every_row(tmp_path):
+    from utils.ciphers import known_pairs_study as study
+    from utils.metrics import BLIND_CONSTANT, MEAN_ORACLE
+
+    argv = ["--out", str(tmp_path), "--ks", "0", "3", "--min-steps", "2", "--max-steps", "2", "--checkpoints", "2",
+            "--n", "32"]
+    assert study._main(argv) == 0
+    result = study.stored(tmp_path)
+    assert set(result["methods"]) == set(study.METHODS) and result["n"] == 32
+    assert result["meta"]["command"].endswith("--n 32") and "code_commit" in result["meta"]
+    for name, r in result["methods"].items():
+        assert r["rows"]["0"]["psnr"] == r[BLIND_CONSTANT]["psnr"]        # k = 0 is the blind constant
+        assert r[BLIND_CONSTANT]["psnr"]["mean"] < r[MEAN_ORACLE]["psnr"]["mean"]
+        row = r["rows"]["3"]
+        assert set(row["variants"]) == set(study.NORMS) and row["steps"] == 2
+        assert row["psnr"]["mean"] == max(v["psnr"]["mean"] for v in row["variants"].values())
+        assert row["variants"][row["attacker"]]["psnr"] == row["psnr"]
+        assert [c["step"] for c in r["curves"]["no norm"]] == [1, 2]   # the largest k, scored along the way
+        assert r[study.KEY_HOLDER]["psnr"]["mean"] > 20             # the key holder decrypts
+    assert "deepedn (known pairs" in study.summary(result) and "saae (chosen pairs" in study.summary(result)
+    with pytest.raises(FileNotFoundError, match="python -m utils.ciphers.known_pairs_study"):
+        study.stored(tmp_path / "absent")

@@ -67,13 +67,14 @@ class SubstituteDecoder:
     """
 
     def __init__(self, size: int = 64, channels: int = 1, width: int = 16, blocks: int = 2,
-                 learning_rate: float = 2e-3, seed: int = 0):
+                 learning_rate: float = 2e-3, seed: int = 0, norm: bool = True):
         import tensorflow as tf
 
         from ...layers.blocks import resnet_generator
 
         keras.utils.set_random_seed(seed)
-        self.network = resnet_generator(channels, 1, width=width, blocks=blocks, size=size, name="substitute_decoder")
+        self.network = resnet_generator(channels, 1, width=width, blocks=blocks, size=size, name="substitute_decoder",
+                                        norm=norm)
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.rng = np.random.default_rng(seed)
         self.steps, self.seconds, self.cpu_seconds = 0, 0.0, 0.0
