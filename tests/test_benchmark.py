@@ -78,7 +78,7 @@ def test_shipped_results_show_no_machine_folders():
     """The stored run is shown in notebook 09: its command and notes must read the same on every machine."""
     import re
     from pathlib import Path
-    shipped = Path(benchmark.__file__).parent / "results"
+    shipped = Path(benchmark.__file__).parents[1] / "results"  # utils/results
     texts = [p for p in shipped.rglob("*") if p.suffix in (".md", ".json", ".csv")]
     assert texts
     for path in texts:
@@ -111,7 +111,9 @@ def test_an_interrupted_run_resumes_with_the_rows_it_finished(tmp_path, monkeypa
         measured.append(name)
         return real_measure(name, *args, **kwargs)
 
-    monkeypatch.setattr(benchmark, "measure", measure_until_lsb)
+    from utils.benchmark import resumable
+
+    monkeypatch.setattr(resumable, "measure", measure_until_lsb)  # where run() looks it up
     settings = dict(n=4, attack_k=2, attack_steps=2, game_n=8, game_steps=2, timing_rounds=1, progress=False)
     with pytest.raises(KeyboardInterrupt):
         benchmark.run(out, ["aes_gcm", "lsb_332"], **settings)

@@ -1,0 +1,7 @@
+"""``python -m utils.benchmark``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
