@@ -50,6 +50,26 @@ def test_noise_level_measures_gaussian_noise():
         noise_level(np.zeros((2, 9), np.uint8))
 
 
+def test_fit_threshold_and_auc_agree_with_the_counts_made_one_by_one():
+    from utils.hiding.steganalysis import detection_report
+
+    rng = np.random.default_rng(3)
+    for trial in range(40):  # integer scores: many ties, and either direction
+        neg = rng.integers(0, 12, rng.integers(1, 30)).astype(float)
+        pos = rng.integers(0, 12, rng.integers(1, 30)).astype(float) + rng.integers(-4, 5)
+        values = np.unique(np.r_[neg, pos])
+        candidates = np.r_[values[0] - 1, (values[:-1] + values[1:]) / 2, values[-1] + 1]
+        best = (-1.0, 0.0, 1)
+        for sign in (1, -1):  # the exhaustive search, first maximum kept
+            for t in candidates:
+                accuracy = threshold_accuracy(neg, pos, t, sign)
+                if accuracy > best[0]:
+                    best = (accuracy, float(t), sign)
+        assert fit_threshold(neg, pos) == (best[1], best[2]), trial
+        pairwise = np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :])
+        assert detection_report(neg, pos, best[1], 1)["auc"] == pytest.approx(pairwise, abs=1e-12)
+
+
 def test_fit_threshold_finds_the_separating_direction():
     t, sign = fit_threshold([5, 6, 7], [1, 2, 3])
     assert sign == -1 and 3 < t < 5
