@@ -50,8 +50,10 @@ def quality_note(metrics: dict, steps: int, config: DeepEDNConfig, extra: str = 
             f"network decrypts test images at {psnr:.1f} dB; the cipher images have {entropy:.2f} bits of entropy; "
             f"one changed plaintext pixel changes {npcr:.2f} % of the cipher pixels (Wu et al. ask >= "
             f"{metrics['npcr_critical']:.2f} %; {passes:.0%} of images pass)"
-            + (": the avalanche test fails, as it must for a convolutional network, whose output pixel depends "
-               "only on a neighbourhood of input pixels, a property of the method, not of the budget. "
+            + (": the avalanche test fails. The generator's receptive field spans the patch, but it is a smooth "
+               "map: a one-level change moves most cipher values by a small fraction of a grey level, which the "
+               "8-bit rounding swallows (notebook 05, exercise 4, measures it); nothing in the Cycle-GAN loss asks "
+               "for diffusion. "
                if passes < 0.5 else ". ")
             + "Reconstruction quality is limited by the CPU budget (small networks, short training).")
     return text + (" " + extra if extra else "")
