@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .cipher import DeepEDNCipher
-from .key_domain import DEFAULT_KEY, KEY_DOMAINS
+from .key_domain import KEY_DOMAINS
 from .networks import DeepEDN, DeepEDNConfig
 from .pretrained import save_pretrained
 from .roi import dice, predict_roi, roi_masks, train_roi
@@ -59,12 +59,11 @@ def quality_note(metrics: dict, steps: int, config: DeepEDNConfig, extra: str = 
     return text + (" " + extra if extra else "")
 
 
-def _main(argv=None) -> None:
+def build_parser():
+    """The command line, its model options made from the configuration dataclass (:mod:`utils.configs`)."""
     import argparse
-    import platform
 
-    from ...data import image_set
-    from ...runtime import machine_summary, seed_everything
+    from ...configs import add_config_arguments
 
     parser = argparse.ArgumentParser(prog="python -m utils.ciphers.deepedn",
                                      description="Train a DeepEDN model, measure it on the test split, save it.")
@@ -72,34 +71,28 @@ def _main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=4000, help="Cycle-GAN steps")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--pool", type=int, default=2048, help="train-split patches to draw batches from")
-    parser.add_argument("--width", type=int, default=16)
-    parser.add_argument("--blocks", type=int, default=2)
-    parser.add_argument("--disc-width", type=int, default=16)
-    parser.add_argument("--roi-width", type=int, default=8)
     parser.add_argument("--roi-steps", type=int, default=400)
-    parser.add_argument("--key-domain", default="texture", choices=KEY_DOMAINS)
-    parser.add_argument("--key", type=int, default=DEFAULT_KEY)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--lambda-cycle", type=float, default=30.0, help="weight of the decryption cycle")
-    parser.add_argument("--lambda-identity", type=float, default=0.5)
-    parser.add_argument("--lambda-cycle-back", type=float, default=1.0,
-                        help="weight of the key-domain cycle y -> F(y) -> G(F(y))")
     parser.add_argument("--eval-every", type=int, default=0, help="validation every N steps (default steps/20)")
     parser.add_argument("--n-test", type=int, default=None, help="test images (default: the full test set)")
     parser.add_argument("--quality-note", default="", help="a sentence added to the card's note on quality")
-    parser.add_argument("--warmup", type=int, default=0,
-                        help="first steps without the adversarial terms (an autoencoder through the cipher)")
-    parser.add_argument("--lr-decay", action="store_true",
-                        help="Cycle-GAN's schedule: constant for half the steps, then linearly to 0")
     parser.add_argument("--minutes", type=float, default=None, help="stop the Cycle-GAN training after this wall time")
     parser.add_argument("--progress", action="store_true")
+    add_config_arguments(parser, DeepEDNConfig, choices={"key_domain": KEY_DOMAINS},
+                         flags={"image_size": "--size", "learning_rate": "--lr", "warmup_steps": "--warmup"})
+    return parser
+
+
+def _main(argv=None) -> None:
+    import platform
+
+    from ...configs import config_from_args
+    from ...data import image_set
+    from ...runtime import machine_summary, seed_everything
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     seed_everything(args.seed)
-    config = DeepEDNConfig(width=args.width, blocks=args.blocks, disc_width=args.disc_width, roi_width=args.roi_width,
-                           key_domain=args.key_domain, key=args.key, seed=args.seed, lambda_cycle=args.lambda_cycle,
-                           lambda_identity=args.lambda_identity, lambda_cycle_back=args.lambda_cycle_back,
-                           learning_rate=args.lr, warmup_steps=args.warmup, lr_decay=args.lr_decay)
+    config = config_from_args(DeepEDNConfig, args)
     model = DeepEDN(config)
     train = image_set("train", size=config.image_size, n=args.pool, seed=args.seed)
     val = image_set("val", size=config.image_size, n=64)

@@ -15,9 +15,22 @@ from .key_domain import DEFAULT_KEY, KEY_DOMAINS
 class DeepEDNConfig:
     """Everything that defines a DeepEDN model (stored in its model card).
 
-    ``width``/``blocks``: the ResNet generators (``width``, 2x, 4x channels; residual blocks at 1/4
-    resolution); ``disc_width``: the PatchGAN discriminators; ``roi_width``: the ROI-mining network.
-    ``key_domain``/``key``: the cipher domain (:func:`key_domain_images`); ``seed``: the weights' seed.
+    Attributes:
+        image_size: the side the model is trained at (a multiple of 8).
+        width, blocks: the ResNet generators G and F: ``width``, 2x and 4x channels, ``blocks`` residual
+            blocks at 1/4 resolution.
+        disc_width: channels of the PatchGAN discriminators' first layer.
+        roi_width: channels of the ROI-mining network's first layer.
+        key_domain, key: the cipher domain (:func:`key_domain_images`): a keyed texture or keyless noise.
+        seed: the seed of the initial weights (and of the training batches).
+        lambda_cycle: the weight of the decryption cycle x -> G(x) -> F(G(x)).
+        lambda_identity: the weight of the identity terms, relative to the cycle weights.
+        lambda_cycle_back: the weight of the key-domain cycle y -> F(y) -> G(F(y)) (none: lambda_cycle).
+        norm: instance normalisation in the generators.
+        warmup_steps: first steps without the adversarial terms (an autoencoder through the cipher).
+        lr_decay: Cycle-GAN's schedule, constant for half the steps, then linearly to 0.
+        learning_rate: Adam's step size.
+        beta_1: Adam's first-moment decay.
     """
 
     image_size: int = 64

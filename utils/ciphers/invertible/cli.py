@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..drpe import DEFAULT_KEY
 from .cipher import InvertibleCipher
 from .networks import InvertibleConfig, InvertibleNet
 from .pretrained import save_pretrained
@@ -45,12 +44,11 @@ def measure_on_test(net: InvertibleNet, test_set) -> dict:
     return out
 
 
-def _main(argv=None) -> None:
+def build_parser():
+    """The command line, its model options made from the configuration dataclass (:mod:`utils.configs`)."""
     import argparse
-    import platform
 
-    from ...data import image_set
-    from ...runtime import machine_summary, seed_everything
+    from ...configs import add_config_arguments
 
     parser = argparse.ArgumentParser(prog="python -m utils.ciphers.invertible",
                                      description="Train the invertible encryption network, measure it on the test "
@@ -59,26 +57,24 @@ def _main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--pool", type=int, default=2048, help="train-split patches to draw batches from")
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--key", type=int, default=DEFAULT_KEY)
-    parser.add_argument("--pre-blocks", type=int, default=4)
-    parser.add_argument("--post-blocks", type=int, default=4)
-    parser.add_argument("--width", type=int, default=16)
-    parser.add_argument("--clamp", type=float, default=2.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--weight-correlation", type=float, default=1.0)
-    parser.add_argument("--weight-white", type=float, default=0.1)
-    parser.add_argument("--weight-energy", type=float, default=0.1)
     parser.add_argument("--eval-every", type=int, default=0, help="validation every N steps (default steps/20)")
     parser.add_argument("--n-test", type=int, default=None, help="test images (default: the full test set)")
     parser.add_argument("--progress", action="store_true")
+    add_config_arguments(parser, InvertibleConfig, flags={"image_size": "--size", "learning_rate": "--lr"})
+    return parser
+
+
+def _main(argv=None) -> None:
+    import platform
+
+    from ...configs import config_from_args
+    from ...data import image_set
+    from ...runtime import machine_summary, seed_everything
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     seed_everything(args.seed)
-    config = InvertibleConfig(image_size=args.size, key=args.key, pre_blocks=args.pre_blocks,
-                              post_blocks=args.post_blocks, width=args.width, clamp=args.clamp, seed=args.seed,
-                              learning_rate=args.lr, weight_correlation=args.weight_correlation,
-                              weight_white=args.weight_white, weight_energy=args.weight_energy)
+    config = config_from_args(InvertibleConfig, args)
     net = InvertibleNet(config)
     train_set = image_set("train", size=config.image_size, n=args.pool, seed=args.seed)
     val = image_set("val", size=config.image_size, n=64)

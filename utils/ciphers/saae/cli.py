@@ -21,13 +21,11 @@ LIMITS = ("a CPU budget: generators of width {width} with {blocks} residual bloc
           "stay visible as texture in the cipher image, and a one-pixel change stays local (see the avalanche row).")
 
 
-def _main(argv=None) -> None:
+def build_parser():
+    """The command line, its model options made from the configuration dataclass (:mod:`utils.configs`)."""
     import argparse
-    import platform
 
-    from ...data import image_set
-    from ...runtime import machine_summary, seed_everything
-    from .. import evaluation as ev
+    from ...configs import add_config_arguments
 
     parser = argparse.ArgumentParser(prog="python -m utils.ciphers.saae",
                                      description="Train a scrambling adversarial autoencoder and write weights + model card.")
@@ -37,29 +35,35 @@ def _main(argv=None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--constant-lr", action="store_true", help="no cosine decay of the learning rate")
     parser.add_argument("--pool", type=int, default=2048, help="training patches (train split)")
-    parser.add_argument("--width", type=int, default=16)
-    parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--critic-width", type=int, default=16)
-    parser.add_argument("--adv-weight", type=float, default=0.05, help="lambda, the weight of the adversarial loss")
-    parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--eval-every", type=int, default=0, help="validation every N steps (default steps/20)")
     parser.add_argument("--n-val", type=int, default=64)
     parser.add_argument("--n-test", type=int, default=224)
     parser.add_argument("--keep", default="best", choices=["best", "last"],
                         help="keep the weights with the best validation PSNR, or the last ones")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_arguments(parser, SAAEConfig, flags={"image_size": "--size"})  # the seed also draws the data
+    return parser
+
+
+def _main(argv=None) -> None:
+    import platform
+
+    from ...configs import config_from_args
+    from ...data import image_set
+    from ...runtime import machine_summary, seed_everything
+    from .. import evaluation as ev
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     seed_everything(args.seed)
-    config = SAAEConfig(image_size=args.size, width=args.width, blocks=args.blocks, critic_width=args.critic_width,
-                        adv_weight=args.adv_weight, seed=args.seed)
+    config = config_from_args(SAAEConfig, args)
     model = SAAE(config)
-    pool = image_set("train", size=args.size, n=args.pool, seed=args.seed)
-    val = image_set("val", size=args.size, n=args.n_val)
+    pool = image_set("train", size=config.image_size, n=args.pool, seed=args.seed)
+    val = image_set("val", size=config.image_size, n=args.n_val)
     eval_every = args.eval_every or max(1, args.steps // 20)
     history = train(model, pool.images, args.steps, args.batch, args.lr, val=val.images, eval_every=eval_every,
                     keep=args.keep, decay=not args.constant_lr, progress=not args.quiet)
-    test = image_set("test", size=args.size, n=args.n_test)
+    test = image_set("test", size=config.image_size, n=args.n_test)
     cipher = SAAECipher(model)
     ct = cipher.encrypt(test.images)
     measured = {**ev.reconstruction(cipher, test, ct), **ev.cipher_statistics(cipher, test, ct),
@@ -81,7 +85,7 @@ def _main(argv=None) -> None:
             "test_description": f"{len(test)} test images from {len(set(test.ids))} source images",
             "test_metrics": metrics_text,
             "test_metrics_values": {k: [round(v.mean, 4), round(v.low, 4), round(v.high, 4), v.n] for k, v in measured.items()},
-            "limits": LIMITS.format(width=args.width, blocks=args.blocks, steps=args.steps, batch=args.batch,
+            "limits": LIMITS.format(width=config.width, blocks=config.blocks, steps=args.steps, batch=args.batch,
                                     sources=len(set(pool.ids))),
             "curve": [{k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()} for e in history["evals"]],
             "losses_every_10_steps": {k: [round(float(np.mean(history[k][i:i + 10])), 5)

@@ -1,0 +1,78 @@
+"""Command lines made from the configuration dataclasses (utils.configs), and the shipped cards' commands."""
+
+import argparse
+import importlib
+import json
+import shlex
+from dataclasses import asdict, dataclass
+
+import pytest
+
+from utils.cards import PRETRAINED_DIR
+from utils.configs import add_config_arguments, config_from_args, field_help
+
+
+@dataclass
+class _Config:
+    """A configuration.
+
+    Attributes:
+        size: the side. More words that the help leaves out.
+        left, right: two fields that share a text,
+            written over two lines.
+        lam: a weight (none: the size).
+        norm: a switch.
+    """
+
+    size: int = 64
+    left: int = 1
+    right: float = 0.5
+    lam: float | None = 1.0
+    norm: bool = False
+    name: str = "x"
+
+
+def test_every_field_becomes_an_option_with_its_type_default_and_help():
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, _Config, flags={"size": "--side"}, choices={"name": ["x", "y"]})
+    assert config_from_args(_Config, parser.parse_args([])) == _Config()
+    args = parser.parse_args(["--side", "32", "--right", "2", "--lam", "none", "--norm", "--name", "y"])
+    assert config_from_args(_Config, args) == _Config(size=32, right=2.0, lam=None, norm=True, name="y")
+    assert config_from_args(_Config, parser.parse_args(["--no-norm"]), left=5) == _Config(left=5)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--name", "z"])  # not among the choices
+    helps = field_help(_Config)
+    assert helps["size"] == "the side" and helps["left"] == helps["right"] == "two fields that share a text, written over two lines"
+    assert "_Config.size" in parser.format_help() and "--no-norm" in parser.format_help()
+
+
+def test_options_the_command_skips_keep_their_defaults_and_unknown_fields_are_refused():
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, _Config, skip=("lam",))
+    assert "--lam" not in parser.format_help() and config_from_args(_Config, parser.parse_args([])).lam == 1.0
+    with pytest.raises(ValueError, match=r"has no field\(s\) \['sise'\]"):
+        add_config_arguments(argparse.ArgumentParser(), _Config, flags={"sise": "--s"})
+    with pytest.raises(TypeError, match="must be a dataclass"):
+        add_config_arguments(argparse.ArgumentParser(), dict)
+
+    @dataclass
+    class Listed:
+        values: list = None
+
+    with pytest.raises(TypeError, match="int, float, str, bool"):
+        add_config_arguments(argparse.ArgumentParser(), Listed)
+
+
+@pytest.mark.parametrize("model, package, config_name", [
+    ("saae_64", "saae", "SAAEConfig"), ("saae_64_seed1", "saae", "SAAEConfig"),
+    ("deepedn_64", "deepedn", "DeepEDNConfig"), ("deepedn_64_key7", "deepedn", "DeepEDNConfig"),
+    ("deepedn_64_seed1", "deepedn", "DeepEDNConfig"), ("invertible_64", "invertible", "InvertibleConfig")])
+def test_each_shipped_cards_command_gives_the_configuration_on_its_card(model, package, config_name):
+    """The command on the card, parsed by today's command line, makes the model the card describes."""
+    card = json.loads((PRETRAINED_DIR / model / "model_card.json").read_text())
+    words = shlex.split(card["command"])
+    assert words[:3] == ["python", "-m", f"utils.ciphers.{package}"]
+    parser = importlib.import_module(f"utils.ciphers.{package}.cli").build_parser()
+    config_cls = getattr(importlib.import_module(f"utils.ciphers.{package}.networks"), config_name)
+    config = asdict(config_from_args(config_cls, parser.parse_args(words[3:])))
+    assert {k: config[k] for k in card["config"]} == card["config"]

@@ -1,0 +1,108 @@
+"""Command lines made from the configuration dataclasses, so that a model card and its command cannot drift.
+
+Every trained model of the course is defined by a dataclass (``SAAEConfig``, ``DeepEDNConfig``,
+``InvertibleConfig``, ...) that its card stores whole. Its training command takes one ``--option`` per
+field, made here from the dataclass itself: the type and default from the field, the help text from the
+``Attributes:`` section of the class docstring. A field added to a configuration is an option at once.
+
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, SAAEConfig, flags={"image_size": "--size"})
+    args = parser.parse_args()
+    config = config_from_args(SAAEConfig, args)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+
+__all__ = ["add_config_arguments", "config_from_args", "field_help"]
+
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def field_help(config_cls) -> dict[str, str]:
+    """The text of each attribute in the ``Attributes:`` section of ``config_cls``'s docstring, by field name
+    (first sentence only; continuation lines joined; ``a, b: text`` gives both fields the text)."""
+    doc = config_cls.__doc__ or ""
+    if "Attributes:" not in doc:
+        return {}
+    out, name = {}, None
+    for line in doc.split("Attributes:", 1)[1].splitlines():
+        match = re.match(r"\s{4,8}(\w+(?:, \w+)*):\s*(.*)", line)
+        named = match.group(1).split(", ") if match else []
+        if named and all(n in {f.name for f in dataclasses.fields(config_cls)} for n in named):
+            name = tuple(named)
+            out[name] = match.group(2).strip()
+        elif name and line.strip():
+            out[name] += " " + line.strip()
+        elif not line.strip():
+            name = None
+    return {n: text.split(". ")[0].rstrip(".") for names, text in out.items() for n in names}
+
+
+def _parser_type(field: dataclasses.Field):
+    """(argparse type, whether None is allowed) for a field annotated ``int``, ``float``, ``str``,
+    ``bool`` or ``X | None``."""
+    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    parts = [p.strip() for p in annotation.split("|")]
+    optional = "None" in parts
+    parts = [p for p in parts if p != "None"]
+    if len(parts) != 1 or parts[0] not in (*_TYPES, "bool"):
+        raise TypeError(f"field {field.name!r} has type {annotation!r}; a command line can carry int, float, str, "
+                        "bool or one of them | None")
+    if parts[0] == "bool":
+        return bool, optional
+    base = _TYPES[parts[0]]
+    if not optional:
+        return base, False
+
+    def parse(text: str):
+        return None if text.lower() == "none" else base(text)
+
+    parse.__name__ = f"{base.__name__} or none"
+    return parse, True
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: dict[str, str] | None = None,
+                         skip=(), choices: dict | None = None) -> None:
+    """Add one option per field of the dataclass ``config_cls`` to ``parser``.
+
+    Args:
+        flags: another option name for some fields (``{"learning_rate": "--lr"}``); the default is the field
+            name with dashes (``--critic-width``).
+        skip: fields the command does not take (they keep their defaults).
+        choices: the allowed values of some fields.
+
+    A bool field becomes ``--name`` / ``--no-name``; a field that may be None takes the word ``none``. The
+    option's destination is the field's name, which :func:`config_from_args` reads.
+    """
+    if not dataclasses.is_dataclass(config_cls):
+        raise TypeError(f"config_cls must be a dataclass, got {config_cls!r}")
+    flags, choices, helps = dict(flags or {}), dict(choices or {}), field_help(config_cls)
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = (set(flags) | set(skip) | set(choices)) - names
+    if unknown:
+        raise ValueError(f"{config_cls.__name__} has no field(s) {sorted(unknown)}; its fields: {sorted(names)}")
+    for field in dataclasses.fields(config_cls):
+        if field.name in skip:
+            continue
+        flag = flags.get(field.name, "--" + field.name.replace("_", "-"))
+        kind, _ = _parser_type(field)
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        text = helps.get(field.name, field.name.replace("_", " "))
+        help_text = f"{text} (default: {default}; {config_cls.__name__}.{field.name})"
+        if kind is bool:
+            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=help_text)
+        else:
+            parser.add_argument(flag, dest=field.name, type=kind, default=default, choices=choices.get(field.name),
+                                help=help_text)
+
+
+def config_from_args(config_cls, args: argparse.Namespace, **overrides):
+    """The ``config_cls`` instance that the parsed ``args`` describe (fields the command skipped keep their
+    defaults); ``overrides`` replace single fields."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls) if hasattr(args, f.name)}
+    return config_cls(**{**values, **overrides})
