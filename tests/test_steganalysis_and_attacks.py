@@ -226,5 +226,7 @@ def test_the_known_pairs_study_keeps_the_better_attacker_and_stores_every_row(tm
         assert [c["step"] for c in r["curves"]["no norm"]] == [1, 2]   # the largest k, scored along the way
         assert r[study.KEY_HOLDER]["psnr"]["mean"] > 20             # the key holder decrypts
     assert "deepedn (known pairs" in study.summary(result) and "saae (chosen pairs" in study.summary(result)
+    text = study.table(result, "saae").splitlines()
+    assert len(text) == 1 + 2 + 3 and text[1].split()[0] == "0" and text[-1].startswith(MEAN_ORACLE[:20])
     with pytest.raises(FileNotFoundError, match="python -m utils.ciphers.known_pairs_study"):
         study.stored(tmp_path / "absent")

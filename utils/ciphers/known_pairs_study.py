@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["METHODS", "NORMS", "steps_for", "study", "stored", "RESULTS_DIR", "KEY_HOLDER"]
+__all__ = ["METHODS", "NORMS", "steps_for", "study", "stored", "table", "summary", "RESULTS_DIR", "KEY_HOLDER"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results" / "known_pairs_1024"
 
@@ -149,6 +149,28 @@ def summary(result: dict) -> str:
             lines.append(f"{k:>8}{row['steps']:>7}{row['cpu_seconds']:>8.0f}"
                          f"{p['mean']:>10.2f} [{p['low']:.2f}, {p['high']:.2f}]{s['mean']:>10.3f} [{s['low']:.3f}, {s['high']:.3f}]"
                          f"  {row.get('attacker', '-')}")
+    return "\n".join(lines)
+
+
+def table(result: dict, method: str) -> str:
+    """One method of the study as a text table: per k, steps, the attacker's CPU seconds (per network), PSNR
+    of each attacker network and the better one's SSIM; then the key holder's row and both floors."""
+    from ..metrics import BLIND_CONSTANT, MEAN_ORACLE
+
+    r = result["methods"][method]
+
+    def cell(record, digits):
+        return f"{record['mean']:.{digits}f} [{record['low']:.{digits}f}, {record['high']:.{digits}f}]"
+
+    names = list(NORMS)
+    lines = [f"{'k pairs':>8}{'steps':>7}{'CPU s':>7}" + "".join(f"{n + ' PSNR (dB)':>28}" for n in names)
+             + f"{'SSIM (the better)':>26}"]
+    for k, row in r["rows"].items():
+        variants = row.get("variants", {n: row for n in names})
+        lines.append(f"{k:>8}{row['steps']:>7}{row['cpu_seconds']:>7.0f}"
+                     + "".join(f"{cell(variants[n]['psnr'], 2):>28}" for n in names) + f"{cell(row['ssim'], 3):>26}")
+    for label in (KEY_HOLDER, BLIND_CONSTANT, MEAN_ORACLE):
+        lines.append(f"{label:<50}{cell(r[label]['psnr'], 2):>22}{cell(r[label]['ssim'], 3):>26}")
     return "\n".join(lines)
 
 
