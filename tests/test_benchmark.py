@@ -37,6 +37,7 @@ def test_quick_benchmark_writes_its_tables_and_figures(tmp_path):
     assert aes["aes_png_kB"] > aes["plain_png_kB"] and aes["aes_png_kB"] - aes["plain_png_kB"] < 0.05
     assert report["meta"]["n"] == 8 and "test" in report["meta"]["test"] and report["meta"]["inversion_steps"] == 3
     assert report["meta"]["command"].endswith("--inversion-steps 3 --out bench") and str(tmp_path) not in json.dumps(report)
+    assert "code_commit" in report["meta"]  # the code that made the numbers (None outside a git checkout)
     table = (out / "results.md").read_text()
     assert "| aes_gcm | classic | exact" in table and "Wu et al." in table and "## Threat models" in table
     assert table.index("Security by its definition") < table.index("Reconstruction")

@@ -63,7 +63,8 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
     lines = [f"# Benchmark: {meta['test']}", "",
              f"{meta['n']} test images of {meta['size']}x{meta['size']}; means with 95 % bootstrap intervals over "
              f"source images; {meta['date']}, {meta['machine'].split(', ')[1]}."
-             + (f" Command: `{meta['command']}`." if meta.get("command") else ""), "",
+             + (f" Command: `{meta['command']}`." if meta.get("command") else "")
+             + (f" Code: commit {meta['code_commit'][:7]}." if meta.get("code_commit") else ""), "",
              "## Security by its definition", "",
              "Advantage in the chosen-plaintext games (0: no better than a coin toss; 1: always wins) and the best "
              f"known-plaintext attack with k = {meta['attack_k']} pairs, beside the blind constant (k = 0) and the "

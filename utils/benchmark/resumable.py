@@ -23,6 +23,7 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
 
     ``inversion_steps``: the Adam steps of a dedicated attack that descends through a public network (SAAE's
     encoder inversion; its default where None): at 256 px each step costs 16 times what it costs at 64."""
+    from ..cards import code_commit
     from ..ciphers.aes_gcm import DEMO_KEY, aes_encrypt
     from ..ciphers.attacks import attacker_images
     from ..data import image_set
@@ -73,7 +74,7 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
     meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
             "game_n": game_n, "game_steps": game_steps, "command": command, "inversion_steps": inversion_steps,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "code_commit": code_commit()}
     add_timing(rows, meta, chosen, test.images, timing_rounds)
     write_all(out, rows, meta)
     (out / PARTIAL).unlink(missing_ok=True)
