@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 __all__ = ["PRETRAINED_DIR", "WeightsMismatchError", "model_folder", "weights_files", "file_sha256",
-           "record_files", "read_card", "code_commit", "load_model"]
+           "record_files", "read_card", "code_commit", "load_model", "stored_results"]
 
 #: The shipped models: one folder each.
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -119,3 +119,12 @@ def load_model(name_or_path, build, *, family: str, prefix: str, train: str, nee
     model = build(card, folder)
     model.card = card
     return model
+
+
+def stored_results(folder, module: str) -> dict:
+    """The ``results.json`` a stored study wrote into ``folder``; FileNotFoundError naming the command
+    (``python -m <module> --out <folder>``) that makes it."""
+    path = Path(folder) / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: make it with python -m {module} --out {folder}")
+    return json.loads(path.read_text())

@@ -90,15 +90,19 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
             continue
         flag = flags.get(field.name, "--" + field.name.replace("_", "-"))
         kind, _ = _parser_type(field)
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        text = helps.get(field.name, field.name.replace("_", " "))
-        help_text = f"{text} (default: {default}; {config_cls.__name__}.{field.name})"
-        if kind is bool:
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:
+            raise TypeError(f"field {field.name!r} of {config_cls.__name__} has no default; a command line needs one")
+        text = helps.get(field.name, field.name.replace("_", " ")).replace("%", "%%")  # argparse formats help with %
+        if kind is bool:  # BooleanOptionalAction adds "(default: ...)" itself
             parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=help_text)
+                                help=f"{text} ({config_cls.__name__}.{field.name})")
         else:
             parser.add_argument(flag, dest=field.name, type=kind, default=default, choices=choices.get(field.name),
-                                help=help_text)
+                                help=f"{text} (default: {default}; {config_cls.__name__}.{field.name})")
 
 
 def config_from_args(config_cls, args: argparse.Namespace, **overrides):

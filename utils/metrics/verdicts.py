@@ -49,9 +49,11 @@ def blind_constant_guess(attacker_plains, shape) -> np.ndarray:
 def mean_oracle_guess(images) -> np.ndarray:
     """The :data:`MEAN_ORACLE` guess: each image of a batch (N, H, W) or (N, H, W, C) replaced by its own mean
     level (over all its pixels and channels), as float32. An oracle: it needs the image it guesses."""
-    images = np.asarray(images, np.float32)
+    images = np.asarray(images)
     if images.ndim not in (3, 4):
         raise ValueError(f"images must be a batch (N, H, W) or (N, H, W, C), got shape {images.shape}")
+    # integer images (8-bit) are averaged in float64, where every sum is exact; float images in float32
+    images = images.astype(np.float64 if np.issubdtype(images.dtype, np.integer) else np.float32)
     axes = tuple(range(1, images.ndim))
     return np.broadcast_to(images.mean(axis=axes, keepdims=True), images.shape).astype(np.float32)
 

@@ -157,10 +157,9 @@ def attacker_model(folder: Path = RESULTS_DIR) -> DeepEDN:
 
 def stored(folder: Path = RESULTS_DIR) -> dict:
     """The stored study (``results.json``); FileNotFoundError with the command that makes it."""
-    path = Path(folder) / "results.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: make it with python -m utils.ciphers.deepedn.attacks --out {folder}")
-    return json.loads(path.read_text())
+    from ...cards import stored_results
+
+    return stored_results(folder, "utils.ciphers.deepedn.attacks")
 
 
 def _main(argv=None) -> int:
