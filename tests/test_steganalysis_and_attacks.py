@@ -226,6 +226,11 @@ def test_the_known_pairs_study_keeps_the_better_attacker_and_stores_every_row(tm
         assert [c["step"] for c in r["curves"]["no norm"]] == [1, 2]   # the largest k, scored along the way
         assert r[study.KEY_HOLDER]["psnr"]["mean"] > 20             # the key holder decrypts
     assert "deepedn (known pairs" in study.summary(result) and "saae (chosen pairs" in study.summary(result)
+    for name, own in study.OWN_ATTACKER.items():                     # the notebooks read each cipher's own network
+        rows = study.own_rows(result, name)
+        assert sorted(rows) == [0, 3] and rows[0] == result["methods"][name]["rows"]["0"]
+        assert rows[3] == result["methods"][name]["rows"]["3"]["variants"][own]
+        assert study.own_curve(result, name)[-1]["psnr"] == rows[3]["psnr"]
     text = study.table(result, "saae").splitlines()
     assert len(text) == 1 + 2 + 3 and text[1].split()[0] == "0" and text[-1].startswith(MEAN_ORACLE[:20])
     with pytest.raises(FileNotFoundError, match="python -m utils.ciphers.known_pairs_study"):

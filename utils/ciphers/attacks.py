@@ -9,7 +9,10 @@ images), shows how much a key of millions of weights is worth.
 * :func:`attacker_images`: the attacker's plaintexts: patches of the train and validation sources, never
   the test set.
 * :func:`train_substitute_decoder`: a ResNet generator (:func:`utils.layers.blocks.resnet_generator`) from
-  :meth:`Cipher.features` to the plaintext, trained with Adam on mean squared error.
+  :meth:`Cipher.features` to the plaintext, trained with Adam on mean squared error in shuffled passes.
+* :class:`SubstituteDecoder`: the same network as an object that can be trained on, resumed and timed
+  (wall and CPU seconds), with batches drawn at random: the attacker of notebook 08 and of
+  :mod:`utils.ciphers.known_pairs_study`.
 * :func:`known_plaintext_curve`: the whole experiment for a list of k, with intervals and timings.
 
 Classic attacks that need no network (recovering an XOR key stream from one pair, a linear map from
@@ -25,7 +28,7 @@ import numpy as np
 from ..metrics import Interval, blind_constant_guess
 from .evaluation import _quality, as_uint8
 
-__all__ = ["attacker_images", "train_substitute_decoder", "decode_with", "known_plaintext_curve", "format_curve"]
+__all__ = ["attacker_images", "train_substitute_decoder", "SubstituteDecoder", "decode_with", "known_plaintext_curve", "format_curve"]
 
 
 def attacker_images(size: int, n: int, seed: int = 0, data="auto") -> np.ndarray:
@@ -69,6 +72,69 @@ def train_substitute_decoder(features, plains, steps: int = 300, batch: int = 16
         if verbose and (start // size) % 50 == 0:
             print(f"step {start // size + 1}: loss {float(loss):.5f}")
     return model
+
+
+class SubstituteDecoder:
+    """An attacker's decoder: a ResNet generator from the cipher image to the plain image, trained on pairs.
+
+    The same network and optimiser as :func:`train_substitute_decoder` (width 16, 2 residual blocks, Adam
+    2e-3, mean squared error), with batches drawn at random rather than in shuffled passes, trained by a
+    plain ``GradientTape`` loop that can be resumed (for curves against training time) and counts its own
+    wall and CPU seconds. It is the attacker of notebook 08 and of :mod:`utils.ciphers.known_pairs_study`
+    (for DeepEDN and SAAE alike); notebook 05's live curve uses :func:`train_substitute_decoder`, whose
+    outputs its stored numbers come from. (Keras's ``fit`` and ``predict`` go through ``tf.data``, whose
+    start-up notes TensorFlow 2.21 writes to the notebook's stderr; this loop has none.)
+    """
+
+    def __init__(self, size: int = 64, channels: int = 1, width: int = 16, blocks: int = 2,
+                 learning_rate: float = 2e-3, seed: int = 0, norm: bool = True):
+        import keras
+        import tensorflow as tf
+        from keras import ops
+
+        from ..layers.blocks import resnet_generator
+
+        keras.utils.set_random_seed(seed)
+        self.network = resnet_generator(channels, 1, width=width, blocks=blocks, size=size, name="substitute_decoder",
+                                        norm=norm)
+        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.rng = np.random.default_rng(seed)
+        self.steps, self.seconds, self.cpu_seconds = 0, 0.0, 0.0
+        variables = self.network.trainable_variables
+
+        @tf.function(reduce_retracing=True)
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = ops.mean(ops.square(self.network(x, training=True) - y))
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            return loss
+
+        self._step = step
+
+    def train(self, features, plains, steps: int, batch: int = 16) -> "SubstituteDecoder":
+        """``steps`` more Adam steps on batches drawn at random from the pairs (``features`` (N, H, W, C) from
+        :meth:`Cipher.features`, ``plains`` (N, H, W))."""
+        x = np.asarray(features, np.float32)
+        y = np.asarray(plains, np.float32)[..., None]
+        if x.ndim != 4 or x.shape[:3] != y.shape[:3]:
+            raise ValueError(f"features must be (N, H, W, C) matching plains (N, H, W); got {x.shape} and {y.shape[:3]}")
+        size = min(batch, len(x))
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(int(steps)):
+            index = self.rng.integers(len(x), size=size)
+            self._step(x[index], y[index])
+        self.steps += int(steps)
+        self.seconds += time.perf_counter() - t0
+        self.cpu_seconds += time.process_time() - c0
+        return self
+
+    def decode(self, features, batch: int = 64) -> np.ndarray:
+        """Plain images (N, H, W) in [0, 1] read from ``features``."""
+        from keras import ops
+
+        x = np.asarray(features, np.float32)
+        out = [ops.convert_to_numpy(self.network(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
+        return np.clip(np.concatenate(out)[..., 0], 0.0, 1.0)
 
 
 def decode_with(model, features, batch: int = 64) -> np.ndarray:

@@ -11,7 +11,7 @@ against the attacker's CPU time shows whether the attack had levelled off when i
 * DeepEDN (05): known pairs -- earlier messages whose plaintexts leaked. Its key is the trained (G, F).
 * SAAE (08): chosen pairs -- the encoder is the public key, so anyone makes as many pairs as they like.
 
-The attacker is :class:`utils.ciphers.saae.attacks.SubstituteDecoder` (a ResNet generator of width 16 with
+The attacker is :class:`utils.ciphers.attacks.SubstituteDecoder` (a ResNet generator of width 16 with
 2 residual blocks, Adam 2e-3, mean squared error, batches drawn at random; it counts its own CPU seconds)
 for both ciphers, in two variants: with instance normalisation (08's attacker) and without (05's: a
 normalisation discards each feature map's mean level, which may carry the plaintext's brightness). Both
@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["METHODS", "NORMS", "OWN_ATTACKER", "steps_for", "study", "stored", "table", "summary", "RESULTS_DIR", "KEY_HOLDER"]
+__all__ = ["METHODS", "NORMS", "OWN_ATTACKER", "steps_for", "study", "stored", "own_rows", "own_curve", "table",
+           "summary", "RESULTS_DIR", "KEY_HOLDER"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results" / "known_pairs_1024"
 
@@ -78,8 +79,7 @@ def study(methods=tuple(METHODS), ks=(0, 4, 16, 64, 256, 1024), epochs: float = 
     from ..metrics import BLIND_CONSTANT, MEAN_ORACLE, blind_constant_guess, mean_oracle_guess
     from . import evaluation as ev
     from . import load
-    from .attacks import attacker_images
-    from .saae.attacks import SubstituteDecoder
+    from .attacks import SubstituteDecoder, attacker_images
 
     ks = sorted({int(k) for k in ks})
     unknown = [m for m in methods if m not in METHODS]
@@ -142,18 +142,25 @@ def stored(folder: Path = RESULTS_DIR) -> dict:
     return stored_results(folder, "utils.ciphers.known_pairs_study")
 
 
+def own_rows(result: dict, method: str) -> dict[int, dict]:
+    """The rows of ``method``'s own attacker (:data:`OWN_ATTACKER`), by k (an int): ``steps``,
+    ``cpu_seconds``, ``seconds``, ``psnr`` and ``ssim``; k = 0 is the blind constant's row. This, not the
+    better-on-test row stored beside it, is what the notebooks judge."""
+    own = OWN_ATTACKER[method]
+    return {int(k): row["variants"][own] if "variants" in row else row
+            for k, row in result["methods"][method]["rows"].items()}
+
+
+def own_curve(result: dict, method: str) -> list[dict]:
+    """``method``'s own attacker scored along its training at the largest k: ``step``, ``cpu_seconds``,
+    ``psnr``, ``ssim`` per checkpoint."""
+    return result["methods"][method]["curves"][OWN_ATTACKER[method]]
+
+
 def summary(result: dict) -> str:
-    """The study as a text table: per method and k, steps, the attacker's CPU seconds, PSNR and SSIM."""
-    lines = []
-    for name, r in result["methods"].items():
-        lines.append(f"{name} ({r['pairs']}), key holder {r[KEY_HOLDER]['psnr']['mean']:.2f} dB")
-        lines.append(f"{'k pairs':>8}{'steps':>7}{'CPU s':>8}{'PSNR (dB)':>24}{'SSIM':>24}  attacker")
-        for k, row in r["rows"].items():
-            p, s = row["psnr"], row["ssim"]
-            lines.append(f"{k:>8}{row['steps']:>7}{row['cpu_seconds']:>8.0f}"
-                         f"{p['mean']:>10.2f} [{p['low']:.2f}, {p['high']:.2f}]{s['mean']:>10.3f} [{s['low']:.3f}, {s['high']:.3f}]"
-                         f"  {row.get('attacker', '-')}")
-    return "\n".join(lines)
+    """Every method of the study, each as :func:`table` under a title naming its pairs and its own attacker."""
+    return "\n\n".join(f"{name} ({r['pairs']}); own attacker: {OWN_ATTACKER[name]}\n{table(result, name)}"
+                        for name, r in result["methods"].items())
 
 
 def table(result: dict, method: str) -> str:

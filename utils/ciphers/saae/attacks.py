@@ -6,9 +6,9 @@ import time
 
 import keras
 import numpy as np
-from keras import ops
 
 from ...layers.blocks import any_size
+from ..attacks import SubstituteDecoder  # noqa: F401  (re-exported: saae.SubstituteDecoder)
 from ..base import Cipher
 
 #: The kinds of plaintext an attacker may choose (see :func:`chosen_plaintexts`).
@@ -54,63 +54,6 @@ def chosen_plaintexts(kind: str, n: int, size: int = 64, seed: int = 0, data="au
         field = (field - field.min()) / max(field.max() - field.min(), 1e-12)
         out[i] = field ** float(rng.uniform(0.5, 2.0))
     return out
-
-
-class SubstituteDecoder:
-    """An attacker's decoder: a ResNet generator from the cipher image to the plain image, trained on pairs.
-
-    The same network and optimiser as :func:`utils.ciphers.attacks.train_substitute_decoder` (width 16, 2
-    residual blocks, Adam 2e-3, mean squared error), trained by a plain ``GradientTape`` loop that can be
-    resumed (for curves against training time) and counts its own wall and CPU seconds. (Keras's ``fit``
-    and ``predict`` go through ``tf.data``, whose start-up notes TensorFlow 2.21 writes to the notebook's
-    stderr; this loop has none.)
-    """
-
-    def __init__(self, size: int = 64, channels: int = 1, width: int = 16, blocks: int = 2,
-                 learning_rate: float = 2e-3, seed: int = 0, norm: bool = True):
-        import tensorflow as tf
-
-        from ...layers.blocks import resnet_generator
-
-        keras.utils.set_random_seed(seed)
-        self.network = resnet_generator(channels, 1, width=width, blocks=blocks, size=size, name="substitute_decoder",
-                                        norm=norm)
-        self.optimizer = keras.optimizers.Adam(learning_rate)
-        self.rng = np.random.default_rng(seed)
-        self.steps, self.seconds, self.cpu_seconds = 0, 0.0, 0.0
-        variables = self.network.trainable_variables
-
-        @tf.function(reduce_retracing=True)
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = ops.mean(ops.square(self.network(x, training=True) - y))
-            self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-            return loss
-
-        self._step = step
-
-    def train(self, features, plains, steps: int, batch: int = 16) -> "SubstituteDecoder":
-        """``steps`` more Adam steps on batches drawn at random from the pairs (``features`` (N, H, W, C) from
-        :meth:`Cipher.features`, ``plains`` (N, H, W))."""
-        x = np.asarray(features, np.float32)
-        y = np.asarray(plains, np.float32)[..., None]
-        if x.ndim != 4 or x.shape[:3] != y.shape[:3]:
-            raise ValueError(f"features must be (N, H, W, C) matching plains (N, H, W); got {x.shape} and {y.shape[:3]}")
-        size = min(batch, len(x))
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(int(steps)):
-            index = self.rng.integers(len(x), size=size)
-            self._step(x[index], y[index])
-        self.steps += int(steps)
-        self.seconds += time.perf_counter() - t0
-        self.cpu_seconds += time.process_time() - c0
-        return self
-
-    def decode(self, features, batch: int = 64) -> np.ndarray:
-        """Plain images (N, H, W) in [0, 1] read from ``features``."""
-        x = np.asarray(features, np.float32)
-        out = [ops.convert_to_numpy(self.network(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
-        return np.clip(np.concatenate(out)[..., 0], 0.0, 1.0)
 
 
 def chosen_plaintext_curve(cipher: Cipher, plains: np.ndarray, test_set, ks=(0, 16, 64, 256), steps: int = 300,
