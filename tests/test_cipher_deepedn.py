@@ -157,6 +157,22 @@ def test_the_recipe_can_train_against_given_cipher_images_instead_of_the_key_dom
     assert len(np.unique(keyed)) > 100  # the key holder's stream samples the key domain
 
 
+def test_the_two_stored_ciphertext_only_studies_are_one_attack_with_two_seeds():
+    from utils.cards import file_sha256
+    from utils.ciphers.deepedn import attacks
+
+    first, second = attacks.stored(attacks.RESULTS_DIR), attacks.stored(attacks.REPEAT_DIR)
+    assert (first["seed"], second["seed"]) == (1, 2)
+    same = ("model", "steps", "steps_done", "batch", "pool", "n")  # the budget and the recipe; only the seed differs
+    assert {k: first[k] for k in same} == {k: second[k] for k in same}
+    assert {**first["config"], "seed": 2} == second["config"]
+    assert first["command"].replace(" --out utils/results/deepedn_ciphertext_only ", " ") + " --seed 2" == \
+        second["command"].replace(" --out utils/results/deepedn_ciphertext_only_seed2 ", " ")
+    for folder, result in ((attacks.RESULTS_DIR, first), (attacks.REPEAT_DIR, second)):
+        assert file_sha256(folder / "F.weights.h5") == result["files"]["F.weights.h5"]  # the shipped F is the scored one
+    assert first["files"] != second["files"]
+
+
 @pytest.mark.slow  # a two-step Cycle-GAN and the whole test split: over 10 s
 def test_the_ciphertext_only_attack_writes_its_study_with_both_floors(tmp_path):
     import json

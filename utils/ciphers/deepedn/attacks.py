@@ -13,6 +13,9 @@ and what ``F`` makes of them is scored against both floors and the key holder's 
 writes ``results.json`` (every number, the command, the code's commit, the machine and the time) and the
 attacker's ``F.weights.h5``, and prints a summary. The recipe and its budget are the shipped model's
 (its card: 4000 steps of 4 images, width 16, 2 residual blocks); the attacker draws their own seed.
+One GAN run is one draw, so the study is stored twice: seed 1 in :data:`RESULTS_DIR` and a second
+eavesdropper, the same command with ``--seed 2`` (other initial weights, batches and own images), in
+:data:`REPEAT_DIR`.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ import numpy as np
 from .networks import DeepEDN, DeepEDNConfig
 from .training import train_cyclegan
 
-__all__ = ["ciphertext_only_attack", "setting", "Setting", "study", "score", "stored", "attacker_model", "RESULTS_DIR"]
+__all__ = ["ciphertext_only_attack", "setting", "Setting", "study", "score", "stored", "attacker_model", "RESULTS_DIR",
+           "REPEAT_DIR"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "results" / "deepedn_ciphertext_only"
+#: The same study with ``--seed 2``: a second eavesdropper at the same budget.
+REPEAT_DIR = RESULTS_DIR.parent / "deepedn_ciphertext_only_seed2"
 
 
 def ciphertext_only_attack(intercepted8, attacker_plains, steps: int, batch: int = 4, config: DeepEDNConfig | None = None,
