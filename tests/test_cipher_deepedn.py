@@ -160,12 +160,16 @@ def test_the_recipe_can_train_against_given_cipher_images_instead_of_the_key_dom
 def test_the_two_stored_ciphertext_only_studies_are_one_attack_with_two_seeds():
     from utils.cards import file_sha256
     from utils.ciphers.deepedn import attacks
+    from utils.metrics import MEAN_ORACLE
 
     first, second = attacks.stored(attacks.RESULTS_DIR), attacks.stored(attacks.REPEAT_DIR)
     assert (first["seed"], second["seed"]) == (1, 2)
     same = ("model", "steps", "steps_done", "batch", "pool", "n")  # the budget and the recipe; only the seed differs
     assert {k: first[k] for k in same} == {k: second[k] for k in same}
     assert {**first["config"], "seed": 2} == second["config"]
+    assert (first["test"], first["attacker_images"]) == (second["test"], second["attacker_images"])
+    for row in ("key holder's F", MEAN_ORACLE):  # the same shipped model on the same intercepted test images
+        assert first["rows"][row] == second["rows"][row]
     assert first["command"].replace(" --out utils/results/deepedn_ciphertext_only ", " ") + " --seed 2" == \
         second["command"].replace(" --out utils/results/deepedn_ciphertext_only_seed2 ", " ")
     for folder, result in ((attacks.RESULTS_DIR, first), (attacks.REPEAT_DIR, second)):

@@ -81,8 +81,8 @@ class SubstituteDecoder:
     2e-3, mean squared error), with batches drawn at random rather than in shuffled passes, trained by a
     plain ``GradientTape`` loop that can be resumed (for curves against training time) and counts its own
     wall and CPU seconds. It is the attacker of notebook 08 and of :mod:`utils.ciphers.known_pairs_study`
-    (for DeepEDN and SAAE alike); notebook 05's live curve uses :func:`train_substitute_decoder`, whose
-    outputs its stored numbers come from. (Keras's ``fit`` and ``predict`` go through ``tf.data``, whose
+    (for DeepEDN and SAAE alike); notebook 05's live curve and the benchmark use
+    :func:`train_substitute_decoder`, with which their stored outputs were made. (Keras's ``fit`` and ``predict`` go through ``tf.data``, whose
     start-up notes TensorFlow 2.21 writes to the notebook's stderr; this loop has none.)
     """
 

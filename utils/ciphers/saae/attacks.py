@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from ...layers.blocks import any_size
-from ..attacks import SubstituteDecoder  # noqa: F401  (re-exported: saae.SubstituteDecoder)
+from ..attacks import SubstituteDecoder  # the shared attacker network; saae re-exports it
 from ..base import Cipher
 
 #: The kinds of plaintext an attacker may choose (see :func:`chosen_plaintexts`).
