@@ -107,3 +107,66 @@ def test_each_shipped_cards_command_gives_the_configuration_on_its_card(model):
     config_cls = getattr(importlib.import_module(f"utils.ciphers.{package}.networks"), config_name)
     config = asdict(config_from_args(config_cls, parser.parse_args(words[3:])))
     assert {k: config[k] for k in card["config"]} == card["config"]
+
+
+def test_a_command_may_give_a_field_another_default_that_it_resolves_itself():
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, _Config, defaults={"size": (None, "by the image"), "norm": (None, "by the size")})
+    args = parser.parse_args([])
+    assert args.size is None and args.norm is None and args.left == 1     # None: the command decides
+    assert parser.parse_args(["--size", "32", "--no-norm"]).size == 32
+    assert "default: by the image" in parser.format_help() and "default: by the size" in parser.format_help()
+    with pytest.raises(ValueError, match=r"has no field\(s\) \['sise'\]"):
+        add_config_arguments(argparse.ArgumentParser(), _Config, defaults={"sise": (1, "one")})
+
+
+def test_a_hider_command_fills_what_it_leaves_out_by_the_variant():
+    from utils.hiding.__main__ import _parser
+    from utils.hiding.stego import VARIANT_DEFAULTS, StegoConfig
+
+    def config(*words):
+        a = _parser().parse_args(list(words))
+        return StegoConfig.for_variant(a.variant, a.filters, a.depth, a.secret_channels or 3, a.noise_std, a.quantize,
+                                       a.seed, a.channel)
+
+    assert config() == StegoConfig("efficient", *VARIANT_DEFAULTS["efficient"], 3, 0.0, True)
+    assert config("--variant", "seed") == StegoConfig("seed", 50, 5, 3, 0.01, False)   # Baluja's: noise, no rounding
+    assert config("--variant", "seed", "--quantize", "--noise", "0").quantize is True
+    assert config("--variant", "invertible", "--no-quantize", "--depth", "2") == StegoConfig("invertible", 32, 2, 3, 0.0, False)
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["--variant", "unet"])
+    with pytest.raises(ValueError, match="variant must be one of"):
+        StegoConfig.for_variant("unet")
+
+
+def _hider_words(command: str) -> list[str]:
+    """A hider card's command as argv; a free-text ``--init-note`` of older cards (written unquoted) is one word."""
+    words = shlex.split(command)[3:]
+    if "--init-note" in words:
+        i = words.index("--init-note")
+        j = next((k for k in range(i + 1, len(words)) if words[k].startswith("--")), len(words))
+        words[i + 1:j] = [" ".join(words[i + 1:j])]
+    return words
+
+
+_HIDER_CARDS = sorted(path.parent.name for path in PRETRAINED_DIR.glob("hider_*/model_card.json")
+                      if json.loads(path.read_text())["command"].startswith("python -m utils.hiding "))
+
+
+@pytest.mark.parametrize("model", _HIDER_CARDS)
+def test_each_shipped_hiders_command_gives_the_configuration_on_its_card(model):
+    """The command on every hider card that today's trainer made, parsed by today's command line, makes the
+    configuration the card describes (the two Baluja hiders came from an earlier command, named on their cards)."""
+    from utils.hiding.__main__ import _parser
+    from utils.hiding.stego import StegoConfig
+
+    card = json.loads((PRETRAINED_DIR / model / "model_card.json").read_text())
+    a = _parser().parse_args(_hider_words(card["command"]))
+    channels = a.secret_channels or (1 if a.secrets == "medical" else 3)
+    config = asdict(StegoConfig.for_variant(a.variant, a.filters, a.depth, channels, a.noise_std, a.quantize, a.seed,
+                                            a.channel))
+    assert {k: config[k] for k in card["config"]} == card["config"]
+
+
+def test_the_hider_cards_are_found():
+    assert {"hider_efficient_grey_64", "hider_invertible_grey_64", "hider_robust_grey_64"} <= set(_HIDER_CARDS)

@@ -66,7 +66,7 @@ def _parser_type(field: dataclasses.Field):
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: dict[str, str] | None = None,
-                         skip=(), choices: dict | None = None) -> None:
+                         skip=(), choices: dict | None = None, defaults: dict[str, tuple] | None = None) -> None:
     """Add one option per field of the dataclass ``config_cls`` to ``parser``.
 
     Args:
@@ -74,6 +74,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
             name with dashes (``--critic-width``).
         skip: fields the command does not take (they keep their defaults).
         choices: the allowed values of some fields.
+        defaults: another default for some fields, with the text the help gives for it:
+            ``{"filters": (None, "by --variant")}`` (the command then resolves None itself).
 
     A bool field becomes ``--name`` / ``--no-name``; a field that may be None takes the word ``none``. The
     option's destination is the field's name, which :func:`config_from_args` reads.
@@ -81,8 +83,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
     if not dataclasses.is_dataclass(config_cls):
         raise TypeError(f"config_cls must be a dataclass, got {config_cls!r}")
     flags, choices, helps = dict(flags or {}), dict(choices or {}), field_help(config_cls)
+    defaults = dict(defaults or {})
     names = {f.name for f in dataclasses.fields(config_cls)}
-    unknown = (set(flags) | set(skip) | set(choices)) - names
+    unknown = (set(flags) | set(skip) | set(choices) | set(defaults)) - names
     if unknown:
         raise ValueError(f"{config_cls.__name__} has no field(s) {sorted(unknown)}; its fields: {sorted(names)}")
     for field in dataclasses.fields(config_cls):
@@ -90,7 +93,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
             continue
         flag = flags.get(field.name, "--" + field.name.replace("_", "-"))
         kind, _ = _parser_type(field)
-        if field.default is not dataclasses.MISSING:
+        shown = None
+        if field.name in defaults:
+            default, shown = defaults[field.name]
+        elif field.default is not dataclasses.MISSING:
             default = field.default
         elif field.default_factory is not dataclasses.MISSING:
             default = field.default_factory()
@@ -98,11 +104,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
             raise TypeError(f"field {field.name!r} of {config_cls.__name__} has no default; a command line needs one")
         text = helps.get(field.name, field.name.replace("_", " ")).replace("%", "%%")  # argparse formats help with %
         if kind is bool:  # BooleanOptionalAction adds "(default: ...)" itself
+            note = f"default: {shown}; " if shown is not None else ""
             parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=f"{text} ({config_cls.__name__}.{field.name})")
+                                help=f"{text} ({note}{config_cls.__name__}.{field.name})")
         else:
             parser.add_argument(flag, dest=field.name, type=kind, default=default, choices=choices.get(field.name),
-                                help=f"{text} (default: {default}; {config_cls.__name__}.{field.name})")
+                                help=f"{text} (default: {default if shown is None else shown}; "
+                                     f"{config_cls.__name__}.{field.name})")
 
 
 def config_from_args(config_cls, args: argparse.Namespace, **overrides):

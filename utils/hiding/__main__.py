@@ -8,7 +8,13 @@ TensorFlow is needed), selects the weights by the validation pairs, measures the
 intervals over source images (beside LSB on the same pairs), and writes weights, ``model_card.json`` and
 ``README.md`` into ``--out``. The best weights so far are written to ``--out`` during training, so a run
 stopped early still leaves a usable model. ``--npz`` trains from patches exported by ``--export-npz``
-(for a machine without the corpus's DICOM readers).
+(for a machine without the corpus's DICOM readers). With ``--channel lossy`` it trains through JPEG
+(quality 50-95), resizing and noise drawn per image (:class:`utils.hiding.channel.LossyChannel`) and
+selects the weights also by the validation secret after JPEG 75.
+
+The hider's own options are the fields of :class:`utils.hiding.stego.StegoConfig` (made by
+:func:`utils.configs.add_config_arguments`); those left out take the variant's defaults
+(:meth:`StegoConfig.for_variant`).
 """
 
 from __future__ import annotations
@@ -16,36 +22,33 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .stego import VARIANTS
+    from ..configs import add_config_arguments
+    from .stego import VARIANTS, StegoConfig
 
     p = argparse.ArgumentParser(prog="python -m utils.hiding", description=__doc__.split("\n\n")[0])
-    p.add_argument("--variant", default="efficient", choices=list(VARIANTS))
+    # the hider's own configuration, one option per StegoConfig field; None: the variant's default (StegoConfig.for_variant)
+    add_config_arguments(p, StegoConfig, flags={"noise_std": "--noise"},
+                         choices={"variant": list(VARIANTS), "secret_channels": [1, 3], "channel": ["lossless", "lossy"]},
+                         defaults={"variant": ("efficient", "efficient"),
+                                   "filters": (None, "50 seed, 64 efficient, 32 invertible"),
+                                   "depth": (None, "5 seed, 5 efficient, 8 invertible"),
+                                   "secret_channels": (None, "1 for medical secrets, 3 for natural"),
+                                   "noise_std": (None, "0.01 for Baluja's network, 0 for the others"),
+                                   "quantize": (None, "off for Baluja's network, as in the seed; on for the others")})
     p.add_argument("--secrets", default="natural", choices=["natural", "medical"])
-    p.add_argument("--secret-channels", type=int, choices=[1, 3], default=None,
-                   help="1: grey secrets, 3: colour; default 1 for medical, 3 for natural secrets")
     p.add_argument("--size", type=int, default=64)
-    p.add_argument("--filters", type=int, default=None, help="width (default: 50 seed, 64 efficient, 32 invertible)")
-    p.add_argument("--depth", type=int, default=None, help="depth (default: 5 seed, 5 efficient, 8 invertible)")
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training steps")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--noise", type=float, default=None, help="container noise std in training (default 0.01 for "
-                   "Baluja's network, 0 for the others)")
-    p.add_argument("--no-quantize", action="store_true", help="do not round the container to 8 bits in training "
-                   "(the default for the efficient and invertible hiders is to round)")
-    p.add_argument("--quantize", action="store_true", help="round the container to 8 bits in training also for "
-                   "Baluja's network (whose default, as in the seed, is Gaussian noise only)")
-    p.add_argument("--channel", default="lossless", choices=["lossless", "lossy"],
-                   help="lossy: train through JPEG (quality 50-95), resizing and noise drawn per image "
-                   "(utils.hiding.channel.LossyChannel) and select weights also by the validation secret after JPEG 75")
     p.add_argument("--content", action="store_true", help="draw training secrets under the content rule "
                    "(utils.data.content: no background patches)")
     p.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0: flips and turns only)")
@@ -54,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="start from a .weights.h5 file of the same configuration (e.g. an earlier model of the course)")
     p.add_argument("--init-note", default=None, help="where --init-weights came from, for the model card")
     p.add_argument("--eval-every", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--npz", type=Path, default=None, help="train from exported patches instead of the corpus")
     p.add_argument("--export-npz", type=Path, default=None, help="write train/val patches to this file and stop")
     p.add_argument("--export-n", type=int, default=16384, help="training pairs to export (fresh patches of every "
@@ -62,8 +64,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=False)
     return p
 
-
-_DEFAULTS = {"seed": (50, 5), "branched": (50, 5), "efficient": (64, 5), "invertible": (32, 8)}
 
 
 def main(argv=None) -> int:
@@ -84,11 +84,8 @@ def main(argv=None) -> int:
     from .stego import StegoConfig, make_hider, transfer_weights
     from .training import PatchStream, evaluate, fit_hider, training_stream
 
-    filters, depth = _DEFAULTS[args.variant]
-    baluja = args.variant in ("seed", "branched")
-    config = StegoConfig(args.variant, args.filters or filters, args.depth or depth, channels,
-                         args.noise if args.noise is not None else (0.01 if baluja else 0.0),
-                         args.quantize if baluja else not args.no_quantize, args.seed, args.channel)
+    config = StegoConfig.for_variant(args.variant, args.filters, args.depth, channels, args.noise_std, args.quantize,
+                                     args.seed, args.channel)
     model = make_hider(config).build_for(args.size)
     if args.init:
         transfer_weights(load_pretrained(args.init), model)
@@ -115,7 +112,7 @@ def main(argv=None) -> int:
     history = fit_hider(model, stream, args.steps, val, args.lr, args.beta, args.eval_every or max(1, args.steps // 40),
                         checkpoint=args.out / "model.weights.h5",
                         time_limit=args.minutes * 60 if args.minutes else None, channel=val_channel)
-    card = {"command": "python -m utils.hiding " + " ".join(argv if argv is not None else sys.argv[1:]),
+    card = {"command": "python -m utils.hiding " + shlex.join(argv if argv is not None else sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_summary(),
             "backend": keras_backend(), "platform": platform.platform(), "image_size": args.size,
             "steps": history["steps"], "planned_steps": args.steps, "batch": args.batch, "augment": args.augment,

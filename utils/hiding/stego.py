@@ -50,7 +50,7 @@ from ..layers.coupling import CouplingStack  # noqa: E402
 from ..layers.wavelets import haar, inverse_haar  # noqa: E402
 
 __all__ = ["StegoConfig", "ContainerChannel", "Hider", "StegoNet", "EfficientHider", "InvertibleHider", "make_hider",
-           "stego_losses", "reveal_network", "transfer_weights", "VARIANTS"]
+           "stego_losses", "reveal_network", "transfer_weights", "VARIANTS", "VARIANT_DEFAULTS"]
 
 _KERNELS = {"seed": {"prep": (3,), "hide": (4,), "reveal": (5,)},
             "branched": {"prep": (3, 4, 5), "hide": (3, 4, 5), "reveal": (3, 4, 5)}}
@@ -61,14 +61,18 @@ VARIANTS = {"seed": "Baluja, seed kernels (filters per layer, hidden layers per 
             "invertible": "HiNet-style coupling blocks (subnet width, coupling blocks)"}
 
 
+#: Each variant's width and depth where a command does not give them (``python -m utils.hiding``).
+VARIANT_DEFAULTS = {"seed": (50, 5), "branched": (50, 5), "efficient": (64, 5), "invertible": (32, 8)}
+
+
 @dataclass
 class StegoConfig:
     """Everything that defines a hider's shape and its training channel (stored in the model card).
 
     Attributes:
-        variant: a key of :data:`VARIANTS`.
-        filters: width (see :data:`VARIANTS`).
-        depth: depth (see :data:`VARIANTS`).
+        variant: the design, a key of VARIANTS: seed (Baluja's network), branched, efficient or invertible.
+        filters: width (what it counts depends on the variant: see VARIANTS).
+        depth: depth (what it counts depends on the variant: see VARIANTS).
         secret_channels: 1 (grey secrets) or 3 (colour).
         noise_std: standard deviation of the Gaussian noise the channel adds to the container in training.
         quantize: the channel rounds the container to 8 bits in training (straight-through gradient).
@@ -95,6 +99,21 @@ class StegoConfig:
             raise ValueError(f"filters and depth must be >= 1, got {self.filters!r} and {self.depth!r}")
         if self.channel not in ("lossless", "lossy"):
             raise ValueError(f"channel must be 'lossless' or 'lossy', got {self.channel!r}")
+
+    @classmethod
+    def for_variant(cls, variant: str, filters: int | None = None, depth: int | None = None, secret_channels: int = 3,
+                    noise_std: float | None = None, quantize: bool | None = None, seed: int = 0,
+                    channel: str = "lossless") -> "StegoConfig":
+        """The configuration a training command means: each field left None takes ``variant``'s default (width
+        and depth from :data:`VARIANT_DEFAULTS`; Baluja's networks train with noise 0.01 and no rounding, as in
+        the seed, the others with rounding and no noise)."""
+        if variant not in VARIANT_DEFAULTS:
+            raise ValueError(f"variant must be one of {list(VARIANT_DEFAULTS)}, got {variant!r}")
+        width, blocks = VARIANT_DEFAULTS[variant]
+        baluja = variant in ("seed", "branched")
+        return cls(variant, width if filters is None else filters, blocks if depth is None else depth, secret_channels,
+                   (0.01 if baluja else 0.0) if noise_std is None else noise_std,
+                   (not baluja) if quantize is None else quantize, seed, channel)
 
 
 @keras.saving.register_keras_serializable(package="medstego")
