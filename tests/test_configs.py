@@ -115,24 +115,32 @@ def test_a_command_may_give_a_field_another_default_that_it_resolves_itself():
     args = parser.parse_args([])
     assert args.size is None and args.norm is None and args.left == 1     # None: the command decides
     assert parser.parse_args(["--size", "32", "--no-norm"]).size == 32
-    assert "default: by the image" in parser.format_help() and "default: by the size" in parser.format_help()
+    text = " ".join(parser.format_help().split())  # unwrapped
+    assert "default: by the image" in text and "default: by the size" in text
     with pytest.raises(ValueError, match=r"has no field\(s\) \['sise'\]"):
         add_config_arguments(argparse.ArgumentParser(), _Config, defaults={"sise": (1, "one")})
+    with pytest.raises(TypeError, match=r"\(value, help text\)"):
+        add_config_arguments(argparse.ArgumentParser(), _Config, defaults={"size": None})
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, _Config, defaults={"size": (None, "10 % of the image")})
+    assert "10 % of the image" in " ".join(parser.format_help().split())            # a per cent sign is escaped
 
 
 def test_a_hider_command_fills_what_it_leaves_out_by_the_variant():
-    from utils.hiding.__main__ import _parser
-    from utils.hiding.stego import VARIANT_DEFAULTS, StegoConfig
+    from utils.hiding.__main__ import _parser, config_of
+    from utils.hiding.stego import StegoConfig
 
     def config(*words):
-        a = _parser().parse_args(list(words))
-        return StegoConfig.for_variant(a.variant, a.filters, a.depth, a.secret_channels or 3, a.noise_std, a.quantize,
-                                       a.seed, a.channel)
+        return config_of(_parser().parse_args(list(words)))
 
-    assert config() == StegoConfig("efficient", *VARIANT_DEFAULTS["efficient"], 3, 0.0, True)
+    assert config() == StegoConfig("efficient", 64, 5, 3, 0.0, True)                  # natural secrets: colour
+    assert config("--secrets", "medical") == StegoConfig("efficient", 64, 5, 1, 0.0, True)
     assert config("--variant", "seed") == StegoConfig("seed", 50, 5, 3, 0.01, False)   # Baluja's: noise, no rounding
+    assert config("--variant", "branched", "--seed", "3") == StegoConfig("branched", 50, 5, 3, 0.01, False, 3)
     assert config("--variant", "seed", "--quantize", "--noise", "0").quantize is True
     assert config("--variant", "invertible", "--no-quantize", "--depth", "2") == StegoConfig("invertible", 32, 2, 3, 0.0, False)
+    assert config("--variant", "efficient", "--channel", "lossy", "--secret-channels", "1").channel == "lossy"
+    assert config("--quantize", "--no-quantize").quantize is False                      # the last flag given wins
     with pytest.raises(SystemExit):
         _parser().parse_args(["--variant", "unet"])
     with pytest.raises(ValueError, match="variant must be one of"):
@@ -157,14 +165,10 @@ _HIDER_CARDS = sorted(path.parent.name for path in PRETRAINED_DIR.glob("hider_*/
 def test_each_shipped_hiders_command_gives_the_configuration_on_its_card(model):
     """The command on every hider card that today's trainer made, parsed by today's command line, makes the
     configuration the card describes (the two Baluja hiders came from an earlier command, named on their cards)."""
-    from utils.hiding.__main__ import _parser
-    from utils.hiding.stego import StegoConfig
+    from utils.hiding.__main__ import _parser, config_of
 
     card = json.loads((PRETRAINED_DIR / model / "model_card.json").read_text())
-    a = _parser().parse_args(_hider_words(card["command"]))
-    channels = a.secret_channels or (1 if a.secrets == "medical" else 3)
-    config = asdict(StegoConfig.for_variant(a.variant, a.filters, a.depth, channels, a.noise_std, a.quantize, a.seed,
-                                            a.channel))
+    config = asdict(config_of(_parser().parse_args(_hider_words(card["command"]))))
     assert {k: config[k] for k in card["config"]} == card["config"]
 
 

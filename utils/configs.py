@@ -84,6 +84,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
         raise TypeError(f"config_cls must be a dataclass, got {config_cls!r}")
     flags, choices, helps = dict(flags or {}), dict(choices or {}), field_help(config_cls)
     defaults = dict(defaults or {})
+    if any(not (isinstance(v, tuple) and len(v) == 2) for v in defaults.values()):
+        raise TypeError(f"defaults maps a field to (value, help text), got {defaults!r}")
     names = {f.name for f in dataclasses.fields(config_cls)}
     unknown = (set(flags) | set(skip) | set(choices) | set(defaults)) - names
     if unknown:
@@ -103,14 +105,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls, *, flags: 
         else:
             raise TypeError(f"field {field.name!r} of {config_cls.__name__} has no default; a command line needs one")
         text = helps.get(field.name, field.name.replace("_", " ")).replace("%", "%%")  # argparse formats help with %
-        if kind is bool:  # BooleanOptionalAction adds "(default: ...)" itself
-            note = f"default: {shown}; " if shown is not None else ""
+        said = str(default if shown is None else shown).replace("%", "%%")
+        if kind is bool:  # BooleanOptionalAction adds "(default: ...)" itself, unless the default is None
+            note = f"default: {said}; " if default is None and shown is not None else ""
             parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default,
                                 help=f"{text} ({note}{config_cls.__name__}.{field.name})")
         else:
             parser.add_argument(flag, dest=field.name, type=kind, default=default, choices=choices.get(field.name),
-                                help=f"{text} (default: {default if shown is None else shown}; "
-                                     f"{config_cls.__name__}.{field.name})")
+                                help=f"{text} (default: {said}; {config_cls.__name__}.{field.name})")
 
 
 def config_from_args(config_cls, args: argparse.Namespace, **overrides):

@@ -65,13 +65,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def config_of(args: argparse.Namespace):
+    """The :class:`~utils.hiding.stego.StegoConfig` a parsed command means, and its secret channels (given, or
+    1 for medical secrets and 3 for natural ones); what the command leaves out follows the variant."""
+    from .stego import StegoConfig
+
+    channels = args.secret_channels or (1 if args.secrets == "medical" else 3)
+    return StegoConfig.for_variant(args.variant, args.filters, args.depth, channels, args.noise_std, args.quantize,
+                                   args.seed, args.channel)
+
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from ..runtime import keras_backend, machine_summary, seed_everything
 
     seed_everything(args.seed)
-    channels = args.secret_channels or (1 if args.secrets == "medical" else 3)
+    channels = config_of(args).secret_channels
     if args.export_npz:
         return _export(args, channels)
     if args.out is None:
@@ -81,11 +90,10 @@ def main(argv=None) -> int:
     from ..data import pair_set
     from .lsb import lsb_evaluate
     from .pretrained import interval_dict, load_pretrained, save_pretrained
-    from .stego import StegoConfig, make_hider, transfer_weights
+    from .stego import make_hider, transfer_weights
     from .training import PatchStream, evaluate, fit_hider, training_stream
 
-    config = StegoConfig.for_variant(args.variant, args.filters, args.depth, channels, args.noise_std, args.quantize,
-                                     args.seed, args.channel)
+    config = config_of(args)
     model = make_hider(config).build_for(args.size)
     if args.init:
         transfer_weights(load_pretrained(args.init), model)
