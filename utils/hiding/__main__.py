@@ -66,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def config_of(args: argparse.Namespace):
-    """The :class:`~utils.hiding.stego.StegoConfig` a parsed command means, and its secret channels (given, or
-    1 for medical secrets and 3 for natural ones); what the command leaves out follows the variant."""
+    """The :class:`~utils.hiding.stego.StegoConfig` a parsed command means: secret channels as given, or 1 for
+    medical secrets and 3 for natural ones; what else the command leaves out follows the variant."""
     from .stego import StegoConfig
 
     channels = args.secret_channels or (1 if args.secrets == "medical" else 3)
@@ -80,7 +80,8 @@ def main(argv=None) -> int:
     from ..runtime import keras_backend, machine_summary, seed_everything
 
     seed_everything(args.seed)
-    channels = config_of(args).secret_channels
+    config = config_of(args)
+    channels = config.secret_channels
     if args.export_npz:
         return _export(args, channels)
     if args.out is None:
@@ -93,7 +94,6 @@ def main(argv=None) -> int:
     from .stego import make_hider, transfer_weights
     from .training import PatchStream, evaluate, fit_hider, training_stream
 
-    config = config_of(args)
     model = make_hider(config).build_for(args.size)
     if args.init:
         transfer_weights(load_pretrained(args.init), model)
