@@ -69,3 +69,76 @@ def test_intervals_next_to_a_rounding_edge_are_logged_and_found_in_checked_cells
     monkeypatch.delenv(EDGE_LOG_VARIABLE)
     Interval(1.0, 0.05, 2.0, 3).format(1)  # without the variable nothing is written
     assert len(log.read_text().splitlines()) == 1
+
+
+def test_near_edge_judges_the_printed_digit_after_the_sanitizers_cut():
+    from utils.runner.edges import near_edge
+
+    assert near_edge(21.4501, ".1f") and near_edge(21.4499, "5.1f")  # a hair from 21.4 / 21.5
+    assert not near_edge(21.43, ".1f") and not near_edge(21.47, ">8.1f")
+    assert near_edge(0.4650, ".0%") and not near_edge(0.4620, ".0%")  # 46.5 %: the edge of 46 % / 47 %
+    assert near_edge(0.7800001, ".3f") and not near_edge(0.785, ".3f")  # three digits are cut to two: the edge is 0.78
+    assert not near_edge(2, ".1f") and not near_edge(True, ".0f") and not near_edge(float("inf"), ".1f")
+    assert not near_edge(21.45, "g") and not near_edge(21.45, "") and not near_edge("21.45", ".1f")
+
+
+def test_the_fstring_rewrite_logs_near_edge_fields_and_leaves_the_output_as_it_was(tmp_path):
+    import ast
+    import json
+    import types
+
+    from utils.runner.edges import EdgeFormatter, cell_key, install
+
+    hooks = {}
+    shell = types.SimpleNamespace(ast_transformers=[], events=types.SimpleNamespace(register=hooks.__setitem__))
+    log = tmp_path / "edges.jsonl"
+    install(log, shell)
+    source = ("digits = 1\nvalues = [21.4501, 21.43, 0.465]\n"
+              "text = f'{values[0]:.1f} {values[1]:.{digits}f} {values[2]:>6.0%} {values[0]!r:>10} {len(values)}'")
+    hooks["pre_run_cell"](types.SimpleNamespace(raw_cell=source))  # what IPython calls before it runs a cell
+    tree = shell.ast_transformers[0].visit(ast.parse(source))
+    assert isinstance(shell.ast_transformers[0], EdgeFormatter)
+    scope = {}
+    exec(compile(tree, "<cell>", "exec"), scope)
+    plain = {}
+    exec(source, plain)
+    assert scope["text"] == plain["text"] == "21.5 21.4    46%    21.4501 3"
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    key = cell_key(source)
+    assert [(e["text"], e["spec"], e["cell_key"]) for e in logged] == [("21.5", ".1f", key), ("46%", ">6.0%", key)]
+
+
+def test_fstring_edges_are_matched_to_the_checked_cell_that_printed_them():
+    from utils.runner.edges import cell_key
+    from utils.runner.stability import edge_cells
+
+    printing = ["# NBVAL_CHECK_OUTPUT\nprint(f'{x:.1f}')", "print(f'{x:.1f}')"]
+    notebook = _nb((printing[0], "21.5\n"), (printing[1], "21.5\n"), ("# NBVAL_CHECK_OUTPUT\nprint(y)", "21.5 again\n"))
+    logged = [{"text": "21.5", "values": [21.4501], "spec": ".1f", "cell_key": cell_key(s)} for s in printing]
+    assert [e["cell"] for e in edge_cells(notebook, logged)] == [1]  # not cell 2 (unchecked), not cell 3 (another count)
+
+
+@pytest.mark.slow
+def test_a_kernel_started_with_the_startup_folder_logs_its_fstring_edges(tmp_path, monkeypatch):
+    """End to end: papermill runs a two-cell notebook in a kernel that reads the startup file."""
+    import json
+
+    import nbformat
+    import papermill
+
+    from utils.runner.edges import startup_folder
+    from utils.runner.stability import edge_cells
+
+    log = tmp_path / "edges.jsonl"
+    monkeypatch.setenv("IPYTHONDIR", str(startup_folder(tmp_path, log)))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 21.4501"),
+                nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(f'PSNR {x:.1f} dB, {x:.3f}')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    source, target = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, source)
+    papermill.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False)
+    executed = json.loads(target.read_text())
+    assert "PSNR 21.5 dB, 21.450" in "".join(executed["cells"][1]["outputs"][0]["text"])
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["cell"], e["text"]) for e in edge_cells(executed, logged)] == [(1, "21.5"), (1, "21.450")]

@@ -18,8 +18,10 @@ Nothing is written to ``notebooks/``.
 ``--edges`` asks the other question: which checked numbers sit so close to a rounding edge that the
 smallest move flips their last digit? It executes each notebook unperturbed with ``MEDSTEGO_EDGE_LOG`` set,
 so that every interval printed through :meth:`utils.metrics.Interval.format` within 2 % of a unit of its
-last digit from an edge is logged, and prints those that appear in a checked cell's output (exit status 1
-when there are any): each is a check to turn into a computed verdict before another machine fails it.
+last digit from an edge is logged, and with an IPython startup file that does the same for every number a
+cell prints through an f-string with fixed digits (:mod:`utils.runner.edges`). It prints those that appear in
+a checked cell's output (exit status 1 when there are any): each is a check to turn into a computed verdict
+before another machine fails it, unless it reads stored results (then it cannot move: say so and keep it).
 """
 
 from __future__ import annotations
@@ -115,22 +117,31 @@ def _execute_perturbed(path: Path, target: Path) -> None:
 
 
 def edge_cells(notebook: dict, logged: list[dict]) -> list[dict]:
-    """The logged near-edge intervals (``{"text", "values", "digits"}``) that appear in the text output of a
-    checked cell of ``notebook`` (read as JSON), each with that cell's index as ``cell``."""
+    """The logged near-edge numbers that appear in the text output of a checked cell of ``notebook`` (read as
+    JSON), each with that cell's index as ``cell``: intervals (``{"text", "values", "digits"}``, logged by
+    :meth:`utils.metrics.Interval.format`) wherever their text appears, f-string fields (``{"text",
+    "values", "spec", "cell_key"}``, logged by :mod:`utils.runner.edges`) only in the cell that printed them."""
+    from .edges import cell_key
+
+    keys = {i: cell_key("".join(c.get("source", ""))) for i, c in enumerate(notebook["cells"])}
     found = []
     for index, checked, text in cell_texts(notebook):
         if checked:
-            found.extend({**entry, "cell": index} for entry in logged if entry["text"] in text)
+            found.extend({**entry, "cell": index} for entry in logged if entry["text"] in text
+                         and entry.get("cell_key", keys[index]) == keys[index])
     return found
 
 
 def _edges(path: Path) -> list[dict]:
     from utils.metrics.intervals import EDGE_LOG_VARIABLE
 
+    from . import edges
+
     with tempfile.TemporaryDirectory() as scratch:
         log = Path(scratch) / "edges.jsonl"
         log.touch()
-        saved = _set_environment({EDGE_LOG_VARIABLE: str(log)})
+        ipython = edges.startup_folder(Path(scratch), log)  # f-strings: every kernel started now logs too
+        saved = _set_environment({EDGE_LOG_VARIABLE: str(log), "IPYTHONDIR": str(ipython)})
         try:
             import papermill
 
@@ -147,14 +158,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.runner.stability", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", help="notebook numbers (00, 08, ...)")
     parser.add_argument("--edges", action="store_true",
-                        help="list checked intervals printed within 2 %% of a rounding edge instead")
+                        help="list checked numbers (intervals and f-string fields) printed within 2 %% of a "
+                             "rounding edge instead")
     args = parser.parse_args(argv)
     if args.edges:
         found = {path.name: _edges(path) for path in notebook_paths(args.notebooks)}
         for name, entries in found.items():
-            print(f"{name}: {len(entries)} checked intervals next to a rounding edge")
+            print(f"{name}: {len(entries)} checked numbers next to a rounding edge")
             for e in entries:
-                print(f"  cell {e['cell']}: {e['text']} (values {e['values']}, {e['digits']} digits)")
+                how = f"{e['digits']} digits" if "digits" in e else f"f-string spec {e['spec']!r}"
+                print(f"  cell {e['cell']}: {e['text']} (values {e['values']}, {how})")
         return 1 if any(found.values()) else 0
     failing = 0
     for path in notebook_paths(args.notebooks):
