@@ -142,13 +142,18 @@ def stored(folder: Path = RESULTS_DIR) -> dict:
     return stored_results(folder, "utils.ciphers.known_pairs_study")
 
 
+def _variants(row: dict) -> dict[str, dict]:
+    """A stored row's attacker networks by name (:data:`NORMS`); k = 0 (the blind constant, no network) has
+    one row, which stands for every name."""
+    return row["variants"] if "variants" in row else {name: row for name in NORMS}
+
+
 def own_rows(result: dict, method: str) -> dict[int, dict]:
     """The rows of ``method``'s own attacker (:data:`OWN_ATTACKER`), by k (an int): ``steps``,
     ``cpu_seconds``, ``seconds``, ``psnr`` and ``ssim``; k = 0 is the blind constant's row. This, not the
     better-on-test row stored beside it, is what the notebooks judge."""
     own = OWN_ATTACKER[method]
-    return {int(k): row["variants"][own] if "variants" in row else row
-            for k, row in result["methods"][method]["rows"].items()}
+    return {int(k): _variants(row)[own] for k, row in result["methods"][method]["rows"].items()}
 
 
 def own_curve(result: dict, method: str) -> list[dict]:
@@ -179,7 +184,7 @@ def table(result: dict, method: str) -> str:
     lines = [f"{'k pairs':>8}{'steps':>7}{'CPU s':>7}" + "".join(f"{n + ' PSNR (dB)':>28}" for n in names)
              + f"{'SSIM (' + own + ')':>26}"]
     for k, row in r["rows"].items():
-        variants = row.get("variants", {n: row for n in names})
+        variants = _variants(row)
         cpu = sum(v["cpu_seconds"] for v in variants.values()) if "variants" in row else row["cpu_seconds"]
         lines.append(f"{k:>8}{row['steps']:>7}{cpu:>7.0f}" + "".join(f"{cell(variants[n]['psnr'], 2):>28}" for n in names)
                      + f"{cell(variants[own]['ssim'], 3):>26}")
