@@ -10,8 +10,9 @@ first, which logs it when it is near an edge and returns it unchanged, so the ou
 
 Where is the edge? With ``d`` printed decimals the printed digit flips when the value crosses a half unit
 of ``10**-d``. nbval's sanitizer (``notebooks/nbval_sanitize.cfg``) then cuts every float to two decimals,
-so for ``d > 2`` the edge that matters is the cut: a multiple of 0.01. A value counts as near when it lies
-within ``margin`` (2 %) of a unit of the compared digit from the edge.
+so for ``d > 2`` only the flips that carry into the second decimal matter: ``0.7795`` (printed ``0.780`` or
+``0.779``, compared as ``0.78`` or ``0.77``) is at an edge, ``0.7800`` is not. A value counts as near when it
+lies within ``margin`` (2 %) of a unit of its last printed digit from an edge that matters.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ def near_edge(value, spec: str, margin: float = 0.02) -> bool:
     digits = int(found.group(1))
     if found.group(2) == "%":
         value *= 100
-    if digits > SANITIZED_DIGITS:  # printed with more digits, compared after the cut to two
-        scaled = abs(value) * 10 ** SANITIZED_DIGITS
-        fraction = scaled - math.floor(scaled)
-        return min(fraction, 1 - fraction) < margin
-    scaled = abs(value) * 10 ** digits
+    scaled = abs(value) * 10 ** digits  # the printed digits round this to an integer
+    if digits > SANITIZED_DIGITS:
+        # nbval keeps two decimals of the printed text: it changes only where the rounded integer crosses a
+        # multiple of 10 ** (digits - 2), i.e. where scaled + 0.5 does
+        step = 10 ** (digits - SANITIZED_DIGITS)
+        offset = (scaled + 0.5) % step
+        return min(offset, step - offset) < margin
     return abs(scaled - math.floor(scaled) - 0.5) < margin
 
 
