@@ -21,7 +21,6 @@ import ast
 import hashlib
 import json
 import math
-import os
 import re
 from numbers import Integral, Real
 from pathlib import Path
