@@ -18,8 +18,11 @@ true mean about 70 % of the time, over 8 about 90 % (``tests/test_metrics.py`` m
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import dataclass, replace
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -82,18 +85,41 @@ class Interval:
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n, "sources": list(self.sources)}
 
 
-#: Set to a file path, every :meth:`Interval.format` whose printed digits sit within 2 % of a unit of the
-#: last digit from a rounding edge appends a JSON line there (``python -m utils.runner.stability --edges``).
+#: Set to a file path, every :meth:`Interval.format` with a value within 2 % of a unit of its last digit from an
+#: edge nbval sees (:func:`near_edge`) appends a JSON line there (``python -m utils.runner.stability --edges``).
 EDGE_LOG_VARIABLE = "MEDSTEGO_EDGE_LOG"
 
 
+#: Digits the nbval sanitizer (``notebooks/nbval_sanitize.cfg``) keeps after the decimal point.
+SANITIZED_DIGITS = 2
+_SPEC = re.compile(r"\.(\d+)([fF%])$")
+
+
+def near_edge(value, spec: str, margin: float = 0.02) -> bool:
+    """True when ``format(value, spec)`` prints a digit (after nbval's cut to two decimals) that flips if
+    ``value`` moves by less than ``margin`` of a unit of that digit. Only real, finite, non-integer values with
+    a fixed-point or percent spec (``.1f``, ``>8.2f``, ``.0%``) are judged; anything else is False."""
+    if isinstance(value, (bool, Integral)) or not isinstance(value, Real):
+        return False
+    found = _SPEC.search(spec)
+    value = float(value)
+    if not found or not math.isfinite(value):
+        return False
+    digits = int(found.group(1))
+    if found.group(2) == "%":
+        value *= 100
+    scaled = abs(value) * 10 ** digits  # the printed digits round this to an integer
+    if digits > SANITIZED_DIGITS:
+        # nbval keeps two decimals of the printed text: it changes only where the rounded integer crosses a
+        # multiple of 10 ** (digits - 2), i.e. where scaled + 0.5 does
+        step = 10 ** (digits - SANITIZED_DIGITS)
+        offset = (scaled + 0.5) % step
+        return min(offset, step - offset) < margin
+    return abs(scaled - math.floor(scaled) - 0.5) < margin
+
+
 def _log_edges(text: str, values, digits: int, margin: float = 0.02) -> None:
-    close = []
-    for value in values:
-        if np.isfinite(value):
-            scaled = abs(float(value)) * 10 ** digits
-            if abs(scaled - np.floor(scaled) - 0.5) < margin:
-                close.append(float(value))
+    close = [float(value) for value in values if near_edge(value, f".{digits}f", margin)]
     if close:
         with open(os.environ[EDGE_LOG_VARIABLE], "a") as log:
             log.write(json.dumps({"text": text, "values": close, "digits": digits}) + "\n")

@@ -20,40 +20,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import math
-import re
-from numbers import Integral, Real
 from pathlib import Path
+
+from ..metrics.intervals import near_edge
 
 __all__ = ["near_edge", "EdgeFormatter", "cell_key", "install", "startup_folder"]
 
-#: Digits the nbval sanitizer keeps after the decimal point.
-SANITIZED_DIGITS = 2
-_SPEC = re.compile(r"\.(\d+)([fF%])$")
 _HOOK = "__medstego_edge__"
-
-
-def near_edge(value, spec: str, margin: float = 0.02) -> bool:
-    """True when ``format(value, spec)`` prints a digit (after nbval's cut to two decimals) that flips if
-    ``value`` moves by less than ``margin`` of a unit of that digit. Only real, finite, non-integer values with
-    a fixed-point or percent spec (``.1f``, ``>8.2f``, ``.0%``) are judged; anything else is False."""
-    if isinstance(value, (bool, Integral)) or not isinstance(value, Real):
-        return False
-    found = _SPEC.search(spec)
-    value = float(value)
-    if not found or not math.isfinite(value):
-        return False
-    digits = int(found.group(1))
-    if found.group(2) == "%":
-        value *= 100
-    scaled = abs(value) * 10 ** digits  # the printed digits round this to an integer
-    if digits > SANITIZED_DIGITS:
-        # nbval keeps two decimals of the printed text: it changes only where the rounded integer crosses a
-        # multiple of 10 ** (digits - 2), i.e. where scaled + 0.5 does
-        step = 10 ** (digits - SANITIZED_DIGITS)
-        offset = (scaled + 0.5) % step
-        return min(offset, step - offset) < margin
-    return abs(scaled - math.floor(scaled) - 0.5) < margin
 
 
 class EdgeFormatter(ast.NodeTransformer):
