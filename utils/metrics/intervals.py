@@ -97,8 +97,12 @@ _SPEC = re.compile(r"\.(\d+)([fF%])$")
 
 def near_edge(value, spec: str, margin: float = 0.02) -> bool:
     """True when ``format(value, spec)`` prints a digit (after nbval's cut to two decimals) that flips if
-    ``value`` moves by less than ``margin`` of a unit of that digit. Only real, finite, non-integer values with
-    a fixed-point or percent spec (``.1f``, ``>8.2f``, ``.0%``) are judged; anything else is False."""
+    ``value`` moves by less than ``margin`` of a unit of its last printed digit. Only real, finite, non-integer
+    values with a fixed-point or percent spec (``.1f``, ``>8.2f``, ``.0%``) are judged; anything else is False.
+
+    With ``d`` printed decimals the last digit flips where the value crosses a half unit of ``10**-d``. For
+    ``d > 2`` only the flips that carry into the second decimal matter: ``0.7795`` (printed ``0.780`` or
+    ``0.779``, compared as ``0.78`` or ``0.77``) is at an edge, ``0.7800`` is not."""
     if isinstance(value, (bool, Integral)) or not isinstance(value, Real):
         return False
     found = _SPEC.search(spec)

@@ -8,11 +8,8 @@ kernel (:func:`install`, run by an IPython startup file that :func:`startup_fold
 value of a formatted field with a fixed number of digits (types ``f`` and ``%``) through :func:`_check`
 first, which logs it when it is near an edge and returns it unchanged, so the output stays the same.
 
-Where is the edge? With ``d`` printed decimals the printed digit flips when the value crosses a half unit
-of ``10**-d``. nbval's sanitizer (``notebooks/nbval_sanitize.cfg``) then cuts every float to two decimals,
-so for ``d > 2`` only the flips that carry into the second decimal matter: ``0.7795`` (printed ``0.780`` or
-``0.779``, compared as ``0.78`` or ``0.77``) is at an edge, ``0.7800`` is not. A value counts as near when it
-lies within ``margin`` (2 %) of a unit of its last printed digit from an edge that matters.
+Where the edge is, after nbval's cut to two decimals, is decided by one rule for both logs:
+:func:`utils.metrics.intervals.near_edge`.
 """
 
 from __future__ import annotations
