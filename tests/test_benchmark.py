@@ -128,3 +128,32 @@ def test_an_interrupted_run_resumes_with_the_rows_it_finished(tmp_path, monkeypa
     assert [r["method"] for r in rows] == ["aes_gcm", "lsb_332"] and rows[0] == {**partial["rows"][0], **{
         k: rows[0][k] for k in ("seconds_per_image", "throughput_vs_aes", "throughput_vs_aes_range")}}
     assert (out / "results.json").exists() and not (out / benchmark.PARTIAL).exists()
+
+
+def test_extend_measures_only_the_methods_a_finished_run_lacks_and_names_their_commits(tmp_path, monkeypatch):
+    from utils.benchmark import resumable
+
+    out, real_measure, measured = tmp_path / "bench", benchmark.measure, []
+
+    def counting(name, *args, **kwargs):
+        measured.append(name)
+        return real_measure(name, *args, **kwargs)
+
+    monkeypatch.setattr(resumable, "measure", counting)
+    settings = dict(n=4, attack_k=2, attack_steps=2, game_n=8, game_steps=2, timing_rounds=1, progress=False)
+    with pytest.raises(FileNotFoundError, match=r"results.json not found: --extend adds methods"):
+        benchmark.run(out, ["aes_gcm"], extend=True, **settings)
+    benchmark.run(out, ["aes_gcm"], **settings)
+    stored = json.loads((out / "results.json").read_text())
+    # a run stored before rows carried their commit and before meta carried the seed: both read as the run's
+    del stored["rows"][0]["code_commit"], stored["meta"]["seed"]
+    stored["meta"]["code_commit"] = "0" * 40
+    (out / "results.json").write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"results.json was measured with other settings \(attack_steps: 2 there"):
+        benchmark.run(out, ["aes_gcm", "lsb_332"], extend=True, **{**settings, "attack_steps": 3})
+    rows = benchmark.run(out, ["aes_gcm", "lsb_332"], extend=True, **settings)
+    assert measured == ["aes_gcm", "lsb_332"]  # the first run's AES-GCM row was kept
+    assert [r["method"] for r in rows] == ["aes_gcm", "lsb_332"] and rows[0]["code_commit"] == "0" * 40
+    assert all(r.get("seconds_per_image") for r in rows)  # every method timed again, interleaved
+    text = (out / "results.md").read_text()
+    assert "Rows aes_gcm: measured at commit 0000000 (kept by --extend" in text and "lsb_332: measured" not in text

@@ -5,6 +5,7 @@
     python -m utils.benchmark --data chestxray14 --out ...      # a real dataset of data/README.md
     python -m utils.benchmark --methods aes_gcm chaotic --out ...
     python -m utils.benchmark --timing-only --out runs/benchmark  # re-time a finished run (an idle machine)
+    python -m utils.benchmark --extend --methods all --out runs/benchmark  # add the methods a finished run lacks
 
 The methods are every cipher of :func:`utils.ciphers.available`, AES-GCM misused with one repeated nonce
 (``aes_gcm_repeated_nonce``, the insecure control) and, for comparison, the course's grey hiders (the
@@ -41,6 +42,7 @@ It writes ``results.csv`` (one row per method), ``results.md`` (the tables), ``r
 with the intervals) and figures into ``--out``, and never writes anywhere else (not into the data folder).
 While it runs, ``rows.partial.json`` there keeps each finished method's row: run the same command again after
 an interruption and it measures only the methods still missing (the file goes when the run completes).
+``--extend`` adds methods to a finished run in the same way; each row records the commit that measured it.
 
 The package: :mod:`.methods` (what is measured), :mod:`.measure` (one method), :mod:`.timing` (speed),
 :mod:`.resumable` (a whole run, resumable), :mod:`.report` (tables and figures), :mod:`.cli` (the command line).

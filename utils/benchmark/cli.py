@@ -29,6 +29,9 @@ def main(argv=None) -> int:
                         help="Adam steps of SAAE's encoder inversion (default: the cipher's own, 200)")
     parser.add_argument("--timing-only", action="store_true",
                         help="time the methods of the finished run in --out again and rewrite its speed columns")
+    parser.add_argument("--extend", action="store_true",
+                        help="keep the rows of the finished run in --out (same settings) and measure only the "
+                             "--methods it lacks; then time every method again, interleaved")
     parser.add_argument("--quick", action="store_true",
                         help="CI-sized: 16 images, k = 8, 10 attack steps, a 20-step game on 32 images, 2 timing rounds")
     parser.add_argument("--seed", type=int, default=0)
@@ -44,7 +47,7 @@ def main(argv=None) -> int:
             return 0
         rows = run(args.out, args.methods, args.size, args.n, data, args.attack_k, args.attack_steps, args.seed,
                    game_n=args.game_n, game_steps=args.game_steps, timing_rounds=args.timing_rounds,
-                   inversion_steps=args.inversion_steps,
+                   inversion_steps=args.inversion_steps, extend=args.extend,
                    command=portable_command("python -m utils.benchmark", sys.argv[1:] if argv is None else argv))
     except (KeyError, ValueError, FileNotFoundError) as exc:
         print(f"python -m utils.benchmark: {exc}", file=sys.stderr)

@@ -50,6 +50,16 @@ def _cell(value, digits: int = 1) -> str:
     return "-" if value is None else str(value).split(":")[0]
 
 
+def _other_commits(rows: list[dict], meta: dict) -> str:
+    """A sentence naming the rows measured at another commit than the run's (kept by ``--extend``), or ""."""
+    others: dict[str, list[str]] = {}
+    for r in rows:
+        if r.get("code_commit") and r["code_commit"] != meta.get("code_commit"):
+            others.setdefault(r["code_commit"][:7], []).append(r["method"])
+    return "".join(f" Rows {', '.join(names)}: measured at commit {c} (kept by --extend; speed re-timed with the rest)."
+                   for c, names in others.items())
+
+
 def _ratio(row) -> str:
     if row.get("throughput_vs_aes") is None:
         return "-"
@@ -64,7 +74,8 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
              f"{meta['n']} test images of {meta['size']}x{meta['size']}; means with 95 % bootstrap intervals over "
              f"source images; {meta['date']}, {meta['machine'].split(', ')[1]}."
              + (f" Command: `{meta['command']}`." if meta.get("command") else "")
-             + (f" Code: commit {meta['code_commit'][:7]}." if meta.get("code_commit") else ""), "",
+             + (f" Code: commit {meta['code_commit'][:7]}." if meta.get("code_commit") else "")
+             + _other_commits(rows, meta), "",
              "## Security by its definition", "",
              "Advantage in the chosen-plaintext games (0: no better than a coin toss; 1: always wins) and the best "
              f"known-plaintext attack with k = {meta['attack_k']} pairs, beside the blind constant (k = 0) and the "

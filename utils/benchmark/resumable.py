@@ -18,8 +18,14 @@ __all__ = ["run", "retime", "PARTIAL"]
 
 def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto", attack_k: int = 64,
         attack_steps: int = 300, seed: int = 0, progress: bool = True, game_n: int = 256, game_steps: int = 300,
-        timing_rounds: int = 5, command: str | None = None, inversion_steps: int | None = None) -> list[dict]:
+        timing_rounds: int = 5, command: str | None = None, inversion_steps: int | None = None,
+        extend: bool = False) -> list[dict]:
     """Measure every method and write results.csv, results.md, results.json and figures into ``out``.
+
+    ``extend``: keep the rows of the finished run in ``out`` (its ``results.json``, made with the same settings)
+    and measure only the methods it lacks; every chosen method is then timed again, in one interleaved loop.
+    Each row records the commit of the code that measured it (``code_commit``), and results.md names the rows
+    measured at another commit than the run's.
 
     ``inversion_steps``: the Adam steps of a dedicated attack that descends through a public network (SAAE's
     encoder inversion; its default where None): at 256 px each step costs 16 times what it costs at 64."""
@@ -55,7 +61,9 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
     settings = {"test": test.description, "n": len(test), "size": size, "seed": seed, "attack_k": attack_k,
                 "attack_steps": attack_steps, "game_n": game_n, "game_steps": game_steps,
                 "inversion_steps": inversion_steps}
-    done = _resume(out, settings)
+    done = _finished(out, settings) if extend else {}
+    done.update(_resume(out, settings))
+    commit = code_commit()
     rows, began = [], time.perf_counter()
     for i, (name, method) in enumerate(chosen.items(), 1):
         if name in done:  # measured by an earlier, interrupted run with the same settings
@@ -66,6 +74,7 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
         t0 = time.perf_counter()
         row = measure(name, method, test, attacker_plains, attack_k, attack_steps, game_plains, game_steps)
         row["plain_png_kB"], row["aes_png_kB"] = plain_png, aes_png
+        row["code_commit"] = commit
         rows.append(row)
         measured = {r["method"] for r in rows}
         _checkpoint(out, settings, rows + [r for m, r in done.items() if m not in measured])
@@ -73,8 +82,8 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
             print(f"[{i}/{len(chosen)}] {name}: {time.perf_counter() - t0:.0f} s "
                   f"(total {(time.perf_counter() - began) / 60:.1f} min)", flush=True)
     meta = {"test": test.description, "n": len(test), "size": size, "attack_k": attack_k, "attack_steps": attack_steps,
-            "game_n": game_n, "game_steps": game_steps, "command": command, "inversion_steps": inversion_steps,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "code_commit": code_commit()}
+            "game_n": game_n, "game_steps": game_steps, "seed": seed, "command": command, "inversion_steps": inversion_steps,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "code_commit": commit}
     add_timing(rows, meta, chosen, test.images, timing_rounds)
     write_all(out, rows, meta)
     (out / PARTIAL).unlink(missing_ok=True)
@@ -108,6 +117,28 @@ def _resume(out: Path, settings: dict) -> dict[str, dict]:
         raise ValueError(f"{path} holds rows of an interrupted run with other settings ({listed}): run again with "
                          f"its settings to resume it, or delete the file (or choose another --out) to start afresh")
     return {row["method"]: row for row in stored["rows"]}
+
+
+def _finished(out: Path, settings: dict) -> dict[str, dict]:
+    """The rows of the finished run in ``out`` (its results.json) by method name, each with the commit that
+    measured it (the run's, for rows stored before rows recorded their own). Raises FileNotFoundError without
+    a finished run, ValueError naming the settings that differ (a run stored before ``seed`` was recorded
+    counts as seed 0, the default)."""
+    path = out / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: --extend adds methods to a finished run; run the benchmark "
+                                f"into {out} first, or leave out --extend")
+    stored = json.loads(path.read_text())
+    meta = dict(stored["meta"])
+    meta.setdefault("seed", 0)
+    wanted = json.loads(json.dumps(settings, default=float))
+    differ = {k: (meta.get(k), v) for k, v in wanted.items() if meta.get(k) != v}
+    if differ:
+        listed = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in differ.items())
+        raise ValueError(f"{path} was measured with other settings ({listed}): extend it with its own settings, "
+                         f"or choose another --out")
+    return {row["method"]: {**row, "code_commit": row.get("code_commit", meta.get("code_commit"))}
+            for row in stored["rows"]}
 
 
 def retime(out: Path, data="auto", seed: int = 0, rounds: int = 5) -> list[dict]:
