@@ -19,6 +19,18 @@ def test_sanitizers_are_read_from_the_course_file_and_cut_floats_to_two_decimals
     assert text == "PSNR 27.21 dB, error TINY"
 
 
+
+def test_the_edge_rule_keeps_as_many_decimals_as_the_course_sanitizer_file():
+    # near_edge (utils.metrics) cannot read the notebooks' file; this ties its constant to the file instead
+    from utils.metrics.intervals import SANITIZED_DIGITS
+
+    for digits in range(1, 7):
+        text = f"{0.123456789:.{digits}f}"
+        for pattern, replacement in sanitizers():
+            text = pattern.sub(replacement, text)
+        assert len(text.split(".")[1]) == min(digits, SANITIZED_DIGITS), (digits, text)
+
+
 def test_moved_lines_ignore_digits_the_sanitizers_cut_and_report_the_rest():
     stored = _nb(("# NBVAL_CHECK_OUTPUT\nprint(x)", "PSNR 27.2169\n"), ("print(y)", "chi 342.1\nsame\n"),
                  ("# NBVAL_CHECK_OUTPUT\nprint(z)", "yes\n"))

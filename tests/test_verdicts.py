@@ -1,5 +1,6 @@
 """utils.metrics.verdicts: the yes/no rules every notebook's checked verdicts use."""
 
+import numpy as np
 import pytest
 
 from utils.metrics import (
@@ -100,3 +101,15 @@ def test_one_correlation_rule_holds_zero_within_the_limit():
     assert not uncorrelated(row)
     with pytest.raises(ValueError, match="limit"):
         uncorrelated(row, limit=0)
+
+
+def test_chance_is_what_a_rule_blind_to_the_image_scores_whatever_the_class_balance():
+    from utils.hiding.steganalysis import detection_report, threshold_accuracy
+    from utils.metrics import CHANCE
+
+    rng = np.random.default_rng(0)
+    covers, containers = rng.normal(size=90), rng.normal(size=10)  # 9 covers to every container
+    for threshold in (-np.inf, np.inf):  # "everything is a container", "nothing is"
+        assert threshold_accuracy(covers, containers, threshold) == CHANCE
+    same = detection_report(np.zeros(90), np.zeros(10), 0.0)  # every image scores the same
+    assert same["balanced_accuracy"] == CHANCE and same["auc"] == CHANCE

@@ -69,7 +69,7 @@ def run(out: Path, names=None, size: int = 64, n: int | None = None, data="auto"
         if name in done:  # measured by an earlier, interrupted run with the same settings
             rows.append(done[name])
             if progress:
-                print(f"[{i}/{len(chosen)}] {name}: kept from {out / PARTIAL}", flush=True)
+                print(f"[{i}/{len(chosen)}] {name}: kept from an earlier run in {out}", flush=True)
             continue
         t0 = time.perf_counter()
         row = measure(name, method, test, attacker_plains, attack_k, attack_steps, game_plains, game_steps)

@@ -90,7 +90,8 @@ class Interval:
 EDGE_LOG_VARIABLE = "MEDSTEGO_EDGE_LOG"
 
 
-#: Digits the nbval sanitizer (``notebooks/nbval_sanitize.cfg``) keeps after the decimal point.
+#: Digits the nbval sanitizer (``notebooks/nbval_sanitize.cfg``) keeps after the decimal point (a test in
+#: tests/test_stability.py holds the two together).
 SANITIZED_DIGITS = 2
 _SPEC = re.compile(r"\.(\d+)([fF%])$")
 

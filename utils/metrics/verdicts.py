@@ -22,6 +22,7 @@ The two baselines every attack is compared with have one name each, used everywh
                     the floor a decryption must clear to show anything of the picture's structure
 
 and the guesses themselves, made once here: :func:`blind_constant_guess`, :func:`mean_oracle_guess`.
+A detector's baseline is ``CHANCE``: the balanced accuracy (and AUC) of a coin toss, 0.5.
 """
 
 from __future__ import annotations
@@ -30,11 +31,15 @@ import math
 
 import numpy as np
 
-__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "CORRELATION_LIMIT", "uncorrelated", "blind_constant_guess", "mean_oracle_guess", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
+__all__ = ["BLIND_CONSTANT", "MEAN_ORACLE", "CHANCE", "CORRELATION_LIMIT", "uncorrelated", "blind_constant_guess", "mean_oracle_guess", "mean_of", "beats", "clearly_above", "first_k_beating", "ranking",
            "say"]
 
 BLIND_CONSTANT = "blind constant (the attacker's mean grey, k = 0)"
 MEAN_ORACLE = "mean oracle (each image's own mean grey)"
+
+#: A detector's (or distinguisher's) baseline: the balanced accuracy and AUC of guessing by a coin toss.
+#: Whatever the classes' balance, a rule that ignores the image scores this; a game's advantage 0 is the same.
+CHANCE = 0.5
 
 
 def blind_constant_guess(attacker_plains, shape) -> np.ndarray:
