@@ -156,4 +156,5 @@ def test_extend_measures_only_the_methods_a_finished_run_lacks_and_names_their_c
     assert [r["method"] for r in rows] == ["aes_gcm", "lsb_332"] and rows[0]["code_commit"] == "0" * 40
     assert all(r.get("seconds_per_image") for r in rows)  # every method timed again, interleaved
     text = (out / "results.md").read_text()
-    assert "Rows aes_gcm: measured at commit 0000000 (kept by --extend" in text and "lsb_332: measured" not in text
+    assert "Rows aes_gcm: measured at commit 0000000 by an earlier run" in text and "lsb_332: measured" not in text
+    assert benchmark.commits_note(rows, {"code_commit": "0" * 40}).startswith(" Rows lsb_332: measured at commit")

@@ -52,9 +52,9 @@ from ..hiding.as_cipher import HiderMethod  # the hider adapter lives with the h
 from .cli import main
 from .measure import measure, pairs_to_exact
 from .methods import CONTROL, HIDERS, method_names, methods
-from .report import markdown_table
+from .report import commits_note, markdown_table
 from .resumable import PARTIAL, retime, run
 from .timing import AesLibraryCall, interleaved_timing
 
 __all__ = ["HiderMethod", "AesLibraryCall", "CONTROL", "HIDERS", "PARTIAL", "method_names", "methods", "pairs_to_exact",
-           "interleaved_timing", "measure", "markdown_table", "run", "retime", "main"]
+           "interleaved_timing", "measure", "commits_note", "markdown_table", "run", "retime", "main"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["markdown_table", "write_all"]
+__all__ = ["commits_note", "markdown_table", "write_all"]
 
 
 def write_all(out: Path, rows: list[dict], meta: dict) -> None:
@@ -50,13 +50,15 @@ def _cell(value, digits: int = 1) -> str:
     return "-" if value is None else str(value).split(":")[0]
 
 
-def _other_commits(rows: list[dict], meta: dict) -> str:
-    """A sentence naming the rows measured at another commit than the run's (kept by ``--extend``), or ""."""
+def commits_note(rows: list[dict], meta: dict) -> str:
+    """A sentence (with a leading space) naming the rows measured at another commit than the run's: rows an
+    earlier run with the same settings measured, kept by ``--extend`` or by a resume; or "" when there are none."""
     others: dict[str, list[str]] = {}
     for r in rows:
         if r.get("code_commit") and r["code_commit"] != meta.get("code_commit"):
             others.setdefault(r["code_commit"][:7], []).append(r["method"])
-    return "".join(f" Rows {', '.join(names)}: measured at commit {c} (kept by --extend; speed re-timed with the rest)."
+    return "".join(f" Rows {', '.join(names)}: measured at commit {c} by an earlier run with the same settings (their speed "
+                   f"re-timed with the rest)."
                    for c, names in others.items())
 
 
@@ -75,7 +77,7 @@ def markdown_table(rows: list[dict], meta: dict) -> str:
              f"source images; {meta['date']}, {meta['machine'].split(', ')[1]}."
              + (f" Command: `{meta['command']}`." if meta.get("command") else "")
              + (f" Code: commit {meta['code_commit'][:7]}." if meta.get("code_commit") else "")
-             + _other_commits(rows, meta), "",
+             + commits_note(rows, meta), "",
              "## Security by its definition", "",
              "Advantage in the chosen-plaintext games (0: no better than a coin toss; 1: always wins) and the best "
              f"known-plaintext attack with k = {meta['attack_k']} pairs, beside the blind constant (k = 0) and the "
