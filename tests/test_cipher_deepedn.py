@@ -157,6 +157,31 @@ def test_the_recipe_can_train_against_given_cipher_images_instead_of_the_key_dom
     assert len(np.unique(keyed)) > 100  # the key holder's stream samples the key domain
 
 
+def test_the_cycle_gan_is_a_keras_model_whose_fit_runs_the_warm_up_validation_and_time_limit():
+    import keras
+
+    config = deepedn.DeepEDNConfig(image_size=16, width=4, blocks=1, disc_width=4, roi_width=4, warmup_steps=2)
+    assert isinstance(deepedn.cycle_gan(deepedn.DeepEDN(config)), keras.Model)
+    rng = np.random.default_rng(0)
+    plains, val = rng.random((8, 16, 16)).astype(np.float32), rng.random((4, 16, 16)).astype(np.float32)
+    runs = []
+    for _ in range(2):
+        model = deepedn.DeepEDN(config)
+        runs.append((deepedn.train_cyclegan(model, plains, 4, 2, val, eval_every=2, progress=False), model))
+    history, model = runs[0]
+    assert history["steps_done"] == 4 and len(history["gen"]) == 4 and [e["step"] for e in history["evals"]] == [2, 4]
+    assert history["gen"] == runs[1][0]["gen"]  # the same seed, the same losses
+    weights = [np.array_equal(a, b) for a, b in zip(model.G.get_weights(), runs[1][1].G.get_weights())]
+    assert all(weights)
+    c = config
+    for i in range(4):  # the adversarial terms join the generators' loss after the warm-up
+        rest = c.lambda_cycle * history["cycle_x"][i] + c.lambda_cycle_back * history["cycle_y"][i] \
+            + c.lambda_identity * history["identity"][i]
+        adversarial = (history["adv_G"][i] + history["adv_F"][i]) * (i >= c.warmup_steps)
+        assert history["gen"][i] == pytest.approx(rest + adversarial, rel=1e-5), i
+    assert deepedn.train_cyclegan(deepedn.DeepEDN(config), plains, 50, 2, progress=False, max_minutes=0)["steps_done"] == 1
+
+
 def test_the_two_stored_ciphertext_only_studies_are_one_attack_with_two_seeds():
     from utils.cards import file_sha256
     from utils.ciphers.deepedn import attacks

@@ -95,6 +95,29 @@ def test_training_lowers_the_reconstruction_loss():
     assert len(history["critic"]) == 40 and history["kept_step"] == 40
 
 
+def test_fit_keeps_the_weights_of_the_best_validation_and_reproduces_itself():
+    import keras
+
+    config = saae.SAAEConfig(width=4, blocks=1, critic_width=4, seed=3)
+    assert isinstance(saae.AdversarialAutoencoder(saae.SAAE(config)), keras.Model)
+    rng = np.random.default_rng(0)
+    images, val = rng.random((8, 64, 64)).astype(np.float32), rng.random((4, 64, 64)).astype(np.float32)
+    runs = []
+    for keep in ("best", "best", "last"):
+        model = saae.SAAE(config)
+        history = saae.train(model, images, steps=6, batch=2, learning_rate=3e-2, val=val, eval_every=2, keep=keep,
+                             progress=False)
+        runs.append((history, model))
+    (best, model), (again, twin), (last, _) = runs
+    assert best["total"] == again["total"] == last["total"]  # the same seed, the same steps
+    assert [e["step"] for e in best["evals"]] == [2, 4, 6] and last["kept_step"] == 6
+    psnrs = [e["val_psnr"] for e in best["evals"]]
+    assert best["kept_step"] == best["evals"][int(np.argmax(psnrs))]["step"]
+    assert saae.evaluate(model, val)["psnr"] == pytest.approx(max(psnrs), abs=1e-4)  # its weights were restored
+    assert all(np.array_equal(a, b) for net, other in zip(model.get_weights(), twin.get_weights())
+               for a, b in zip(net, other))
+
+
 @pytest.mark.slow  # over 10 s: left out of the quick lane (make quick)
 def test_chosen_plaintext_attack_learns_from_the_public_encoder(cipher, test_images):
     small = test_images.subset(np.arange(0, 64, 4))

@@ -38,7 +38,7 @@ The package, a module per concern (what the notebook reads, in its order):
 
 * :mod:`.key_domain`: the keyed cipher domain (:func:`key_domain_images`, :func:`key_taps`, :func:`autocorrelation`);
 * :mod:`.networks`: :class:`DeepEDNConfig` and :class:`DeepEDN` (the five networks);
-* :mod:`.training`: the Cycle-GAN's losses, one training step and :func:`train_cyclegan`;
+* :mod:`.training`: the Cycle-GAN as a Keras model (:func:`cycle_gan`: losses in its ``train_step``) and :func:`train_cyclegan` (its ``fit``);
 * :mod:`.roi`: the ROI-mining network (:func:`roi_masks`, :func:`train_roi`, :func:`predict_roi`, :func:`dice`);
 * :mod:`.cipher`: :class:`DeepEDNCipher` (the course's interface) and :func:`linear_attack`;
 * :mod:`.pretrained`: :func:`save_pretrained`, :func:`load_pretrained`, :func:`load`;
@@ -54,9 +54,9 @@ from .key_domain import DEFAULT_KEY, KEY_DOMAINS, SECOND_KEY, autocorrelation, k
 from .networks import DeepEDN, DeepEDNConfig
 from .pretrained import load, load_pretrained, save_pretrained, write_card_markdown
 from .roi import dice, predict_roi, roi_masks, train_roi
-from .training import learning_rate_at, make_train_step, train_cyclegan, validation_metrics
+from .training import cycle_gan, learning_rate_at, train_cyclegan, validation_metrics
 
 __all__ = ["DEFAULT_KEY", "SECOND_KEY", "KEY_DOMAINS", "DeepEDNConfig", "DeepEDN", "key_taps", "key_domain_images",
-           "autocorrelation", "train_cyclegan", "make_train_step", "learning_rate_at", "validation_metrics",
+           "autocorrelation", "train_cyclegan", "cycle_gan", "learning_rate_at", "validation_metrics",
            "roi_masks", "dice", "train_roi", "predict_roi", "linear_attack", "DeepEDNCipher", "measure_on_test",
            "quality_note", "save_pretrained", "write_card_markdown", "load_pretrained", "load", "PRETRAINED_DIR"]

@@ -34,7 +34,7 @@ The key is the DRPE key (an integer that seeds both masks) together with the net
 The package, a module per concern:
 
 * :mod:`.networks`: :class:`InvertibleConfig` and :class:`InvertibleNet` (P, the DRPE masks of each size, Q);
-* :mod:`.training`: the losses, :func:`make_train_step`, :func:`train`, :func:`validation_metrics`;
+* :mod:`.training`: the losses, :func:`training_model`, :func:`train`, :func:`validation_metrics`;
 * :mod:`.cipher`: :class:`InvertibleCipher`;
 * :mod:`.attacks`: :func:`peel_attack` and :func:`peel_attack_curve`;
 * :mod:`.pretrained`: :func:`save_pretrained`, :func:`load_pretrained`, :func:`load`;
@@ -50,6 +50,6 @@ from .cipher import InvertibleCipher
 from .cli import _main  # noqa: F401  (the command line, for tests)
 from .networks import InvertibleConfig, InvertibleNet
 from .pretrained import load, load_pretrained, save_pretrained
-from .training import gaussianity_loss, make_train_step, neighbour_correlation, train, validation_metrics
+from .training import gaussianity_loss, neighbour_correlation, train, training_model, validation_metrics
 
-__all__ = ["DEFAULT_KEY", "SECOND_KEY", "InvertibleConfig", "InvertibleNet", "gaussianity_loss", "neighbour_correlation", "make_train_step", "train", "validation_metrics", "InvertibleCipher", "peel_attack", "peel_attack_curve", "save_pretrained", "load_pretrained", "load", "PRETRAINED_DIR"]
+__all__ = ["DEFAULT_KEY", "SECOND_KEY", "InvertibleConfig", "InvertibleNet", "gaussianity_loss", "neighbour_correlation", "training_model", "train", "validation_metrics", "InvertibleCipher", "peel_attack", "peel_attack_curve", "save_pretrained", "load_pretrained", "load", "PRETRAINED_DIR"]

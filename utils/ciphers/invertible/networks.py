@@ -24,7 +24,7 @@ class InvertibleConfig:
         seed: seed of the initial weights and of the training batches.
         learning_rate: Adam's step size.
         weight_gauss, weight_correlation, weight_white, weight_energy: loss weights (see
-            :func:`make_train_step`).
+            :func:`training_model`).
     """
 
     image_size: int = 64

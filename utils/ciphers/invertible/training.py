@@ -1,4 +1,5 @@
-"""Training the invertible encryption network: Gaussianity, neighbour-correlation, whiteness and energy losses, the loop."""
+"""Training the invertible encryption network: Gaussianity, neighbour-correlation, whiteness and energy losses in
+the ``train_step`` of a ``keras.Model`` (:func:`training_model`), run by its ``fit`` (:func:`train`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 import numpy as np
 
+from ...fitting import fit_stream
 from ..base import check_images
 from .cipher import InvertibleCipher
 from .networks import InvertibleNet
@@ -51,37 +53,57 @@ def neighbour_correlation(images):
     return sum(ops.mean(ops.square(corr(a, b))) for a, b in pairs) / len(pairs)
 
 
-def make_train_step(net: InvertibleNet):
-    """A compiled training step (TensorFlow backend): a batch (B, H, W) of plaintexts -> the losses.
-
-    total = w_g gaussianity(y) + w_c correlation(y) + w_w correlation(z) + w_e (rms(z) - rms(f))^2
-
-    (``y``: the ciphertext channels; ``z``: the pre-network's output; correlations of neighbouring pixels in
-    four directions, :func:`neighbour_correlation`.)
-    """
+def _training_class():
+    """:class:`InvertibleTraining`, defined on first use: a subclass of ``keras.Model`` needs Keras imported."""
     import keras
     import tensorflow as tf
 
-    c = net.config
-    optimizer = keras.optimizers.Adam(c.learning_rate)
-    variables = net.layers.trainable_variables
+    class InvertibleTraining(keras.Model):
+        """The invertible cipher's network trained as a ``keras.Model``, after keras.io's ``real_nvp.py``:
+        ``compile`` makes its Adam, ``train_step`` is one step on a batch (B, H, W) of plaintexts, ``fit`` runs
+        the loop (:func:`train`). The loss (TensorFlow backend)::
 
-    @tf.function(reduce_retracing=True)
-    def step(f):
-        with tf.GradientTape() as tape:
-            z, y = net.encode(f)
-            gauss = gaussianity_loss(y)
-            corr = neighbour_correlation(y)
-            white = neighbour_correlation(z) if c.pre_blocks else tf.constant(0.0)
-            rms_f = tf.sqrt(tf.reduce_mean(tf.square(f), axis=(1, 2)) + 1e-8)
-            rms_z = tf.sqrt(tf.reduce_mean(tf.square(z), axis=(1, 2)) + 1e-8)
-            energy = tf.reduce_mean(tf.square(rms_z - rms_f))
-            total = (c.weight_gauss * gauss + c.weight_correlation * corr + c.weight_white * white
-                     + c.weight_energy * energy)
-        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
-        return {"total": total, "gauss": gauss, "correlation": corr, "white": white, "energy": energy}
+            total = w_g gaussianity(y) + w_c correlation(y) + w_w correlation(z) + w_e (rms(z) - rms(f))^2
 
-    return step
+        (``y``: the ciphertext channels; ``z``: the pre-network's output; correlations of neighbouring pixels
+        in four directions, :func:`neighbour_correlation`.)
+        """
+
+        def __init__(self, net: InvertibleNet):
+            super().__init__(name="invertible_training")
+            self.net, self.blocks = net, net.layers
+            self.built = True  # the network is built; this model holds no weights of its own
+
+        def compile(self, learning_rate: float):
+            super().compile(jit_compile=False)  # XLA would change the sums: the course runs without it
+            self.adam = keras.optimizers.Adam(learning_rate)
+
+        def train_step(self, data):
+            (f,) = data
+            c = self.net.config
+            variables = self.blocks.trainable_variables
+            with tf.GradientTape() as tape:
+                z, y = self.net.encode(f)
+                gauss = gaussianity_loss(y)
+                corr = neighbour_correlation(y)
+                white = neighbour_correlation(z) if c.pre_blocks else tf.constant(0.0)
+                rms_f = tf.sqrt(tf.reduce_mean(tf.square(f), axis=(1, 2)) + 1e-8)
+                rms_z = tf.sqrt(tf.reduce_mean(tf.square(z), axis=(1, 2)) + 1e-8)
+                energy = tf.reduce_mean(tf.square(rms_z - rms_f))
+                total = (c.weight_gauss * gauss + c.weight_correlation * corr + c.weight_white * white
+                         + c.weight_energy * energy)
+            self.adam.apply_gradients(zip(tape.gradient(total, variables), variables))
+            return {"total": total, "gauss": gauss, "correlation": corr, "white": white, "energy": energy}
+
+    return InvertibleTraining
+
+
+def training_model(net: InvertibleNet):
+    """``net`` as one compiled ``keras.Model`` whose ``train_step`` is one training step (the class,
+    ``InvertibleTraining``, is made on first use, so that importing this module does not import Keras)."""
+    trainer = _training_class()(net)
+    trainer.compile(net.config.learning_rate)
+    return trainer
 
 
 def validation_metrics(net: InvertibleNet, images: np.ndarray) -> dict[str, float]:
@@ -113,42 +135,67 @@ def _correlation(picture) -> float:
 
 def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, val_images=None,
           eval_every: int = 0, progress: bool = True, log=None) -> dict:
-    """Train ``net`` on ``plains`` (float (N, H, W) train images; random flips and quarter turns).
+    """Train ``net`` on ``plains`` (float (N, H, W) train images; random flips and quarter turns): ``fit`` of
+    :func:`training_model` on a stream of batches (:func:`utils.fitting.fit_stream`), the validation as a callback.
 
     Every ``eval_every`` steps (and at the last) :func:`validation_metrics` is computed on ``val_images``
     (monitoring only). Returns the history: per-step losses, the evaluations, wall and CPU seconds, and
     images per second (over the timed steps, the first compiled step excluded).
     """
+    import keras
+
     plains = check_images(plains, net.config.image_size, "plains")
+    steps = int(steps)
     rng = np.random.default_rng([net.config.seed, 0x1A7E])
-    step = make_train_step(net)
+    trainer = training_model(net)
     history = {k: [] for k in ("total", "gauss", "correlation", "white", "energy")}
     history["evals"] = []
     wall, cpu = time.perf_counter(), time.process_time()
-    timed = 0.0
-    steps_range = range(int(steps))
-    if progress:
-        from tqdm.auto import tqdm
+    timed = [0.0]
 
-        steps_range = tqdm(steps_range, desc="training", mininterval=5, ncols=80)
-    for i in steps_range:
-        x = plains[rng.integers(len(plains), size=batch)]
-        x = np.rot90(x, k=int(rng.integers(4)), axes=(1, 2))
-        if rng.random() < 0.5:
-            x = x[:, :, ::-1]
-        began = time.perf_counter()
-        losses = step(np.ascontiguousarray(x, np.float32))
-        for k, v in losses.items():
-            history[k].append(float(v))
-        if i > 0:
-            timed += time.perf_counter() - began
-        last = i + 1 == int(steps)
-        if val_images is not None and ((eval_every and (i + 1) % eval_every == 0) or last):
-            row = {"step": i + 1, "loss": round(history["total"][-1], 6), **validation_metrics(net, val_images)}
-            history["evals"].append(row)
-            if log:
-                log(json.dumps(row))
+    def batches():
+        while True:
+            x = plains[rng.integers(len(plains), size=batch)]
+            x = np.rot90(x, k=int(rng.integers(4)), axes=(1, 2))
+            if rng.random() < 0.5:
+                x = x[:, :, ::-1]
+            yield (np.ascontiguousarray(x, np.float32),)  # inputs, no targets
+
+    class Record(keras.callbacks.Callback):
+        """Around each step: its time (the first, compiled step excluded); after it, losses and validation."""
+
+        def __init__(self):
+            super().__init__()
+            self.bar = None
+            if progress:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=steps, desc="training", mininterval=5, ncols=80)
+
+        def on_train_batch_begin(self, index, logs=None):
+            self.began = time.perf_counter()
+
+        def on_train_batch_end(self, index, logs=None):
+            if index > 0:
+                timed[0] += time.perf_counter() - self.began
+            for k, v in logs.items():
+                history[k].append(float(v))
+            if self.bar is not None:
+                self.bar.update(1)
+            i = index + 1
+            if val_images is not None and ((eval_every and i % eval_every == 0) or i == steps):
+                row = {"step": i, "loss": round(history["total"][-1], 6), **validation_metrics(net, val_images)}
+                history["evals"].append(row)
+                if log:
+                    log(json.dumps(row))
+
+        def on_train_end(self, logs=None):
+            if self.bar is not None:
+                self.bar.close()
+
+    size = net.config.image_size
+    fit_stream(trainer, batches, [(batch, size, size)], steps, [Record()])
     history["seconds"] = time.perf_counter() - wall
     history["cpu_seconds"] = time.process_time() - cpu
-    history["images_per_second"] = batch * max(int(steps) - 1, 1) / max(timed, 1e-9)
+    history["images_per_second"] = batch * max(steps - 1, 1) / max(timed[0], 1e-9)
     return history

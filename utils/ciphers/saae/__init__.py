@@ -36,7 +36,7 @@ use only ``keras.ops`` / ``keras.layers`` / ``keras.random``.
 The package, a module per concern:
 
 * :mod:`.networks`: :class:`SAAEConfig`, :class:`SAAE` and :func:`generator`;
-* :mod:`.training`: :func:`quantise`, :func:`saae_losses`, :func:`train`, :func:`evaluate`;
+* :mod:`.training`: :func:`quantise`, :func:`saae_losses`, :class:`AdversarialAutoencoder` (one step, a Keras model), :func:`train` (its ``fit``), :func:`evaluate`;
 * :mod:`.cipher`: :class:`SAAECipher` and :class:`PublicEncryption`;
 * :mod:`.attacks`: :func:`chosen_plaintext_curve`, :class:`SubstituteDecoder`, :func:`invert_encoder`;
 * :mod:`.pretrained`: :func:`save_pretrained`, :func:`load_model`, :func:`load`;
@@ -56,6 +56,6 @@ from .cipher import PublicEncryption, SAAECipher  # noqa: E402
 from .cli import _main  # noqa: E402, F401  (the command line, for tests)
 from .networks import DEFAULT_MODEL, OTHER_KEY_MODEL, SAAE, SAAEConfig, generator, quantise  # noqa: E402
 from .pretrained import load, load_model, save_pretrained  # noqa: E402
-from .training import augment, evaluate, saae_losses, train, training_images  # noqa: E402
+from .training import AdversarialAutoencoder, augment, evaluate, saae_losses, train, training_images  # noqa: E402
 
-__all__ = ["PRETRAINED_DIR", "SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "training_images", "augment", "train", "evaluate", "SAAECipher", "PublicEncryption", "check_cipher_images", "save_pretrained", "load_model", "load", "chosen_plaintexts", "SubstituteDecoder", "chosen_plaintext_curve", "attack_time_curve", "invert_encoder", "DEFAULT_MODEL", "OTHER_KEY_MODEL"]
+__all__ = ["PRETRAINED_DIR", "SAAEConfig", "SAAE", "generator", "quantise", "saae_losses", "AdversarialAutoencoder", "training_images", "augment", "train", "evaluate", "SAAECipher", "PublicEncryption", "check_cipher_images", "save_pretrained", "load_model", "load", "chosen_plaintexts", "SubstituteDecoder", "chosen_plaintext_curve", "attack_time_curve", "invert_encoder", "DEFAULT_MODEL", "OTHER_KEY_MODEL"]

@@ -1,4 +1,6 @@
-"""Training the scrambling adversarial autoencoder: 8-bit straight-through cipher images, reconstruction and adversarial losses, the loop."""
+"""Training the scrambling adversarial autoencoder: 8-bit straight-through cipher images, reconstruction and
+adversarial losses (:func:`saae_losses`), one step (:class:`AdversarialAutoencoder`, a ``keras.Model``), its
+``fit`` (:func:`train`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ...fitting import fit_stream
 from .networks import SAAE, quantise
 
 
@@ -23,43 +26,57 @@ def saae_losses(model: SAAE, x, noise, training: bool = True) -> dict:
     real = model.critic(ops.round(noise * 255.0) / 255.0, training=training)
     reconstruction = ops.mean(ops.abs(recovered - x))
     adversarial = ops.mean(ops.square(fake - 1.0))
-    # the critic's loss is applied to the critic's weights only (see _make_step), so it never trains the encoder
+    # the critic's loss is applied to the critic's weights only (see AdversarialAutoencoder.train_step), so it never trains the encoder
     critic = 0.5 * (ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake)))
     return {"reconstruction": reconstruction, "adversarial": adversarial,
             "total": reconstruction + model.config.adv_weight * adversarial, "critic": critic, "cipher": cipher}
 
 
-def _make_step(model: SAAE, learning_rate: float, decay_steps: int = 0):
-    """A compiled training step: one Adam step for encoder+decoder on ``total``, one for the critic.
+class AdversarialAutoencoder(keras.Model):
+    """SAAE's three networks trained as one ``keras.Model``, after keras.io's ``cyclegan.py``: ``compile``
+    makes the two optimisers, ``train_step`` is one step, ``fit`` runs the loop (:func:`train` adds the
+    batches, the validation and the best-weights rule as callbacks).
 
-    With ``decay_steps``, both learning rates follow a cosine from ``learning_rate`` down to 10 % of it.
+    One step (TensorFlow backend) draws uniform noise for the critic's real side, computes
+    :func:`saae_losses` in one forward pass, and takes one Adam step for encoder + decoder on ``total`` and
+    one for the critic on ``critic``. ``decay_steps`` (in ``compile``): both learning rates follow a cosine
+    from ``learning_rate`` down to 10 % of it over that many steps (0: constant).
     """
-    import tensorflow as tf
 
-    def rate():
-        if not decay_steps:
-            return learning_rate
-        return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.1)
+    def __init__(self, model: SAAE):
+        super().__init__(name="saae_training")
+        self.saae = model
+        self.encoder, self.decoder, self.critic = model.encoder, model.decoder, model.critic
+        self.built = True  # the three networks are built; this model holds no weights of its own
 
-    opt_ed = keras.optimizers.Adam(rate(), beta_1=0.5)
-    opt_k = keras.optimizers.Adam(rate(), beta_1=0.5)
-    ed_vars = model.encoder.trainable_variables + model.decoder.trainable_variables
-    k_vars = model.critic.trainable_variables
-    opt_ed.build(ed_vars)
-    opt_k.build(k_vars)
-    noise_seed = keras.random.SeedGenerator(model.config.seed + 1000)
+    def compile(self, learning_rate: float, decay_steps: int = 0):
+        super().compile(jit_compile=False)  # XLA would change the sums: the course runs without it
 
-    @tf.function(reduce_retracing=True)
-    def step(x):
-        noise = keras.random.uniform(ops.shape(x), seed=noise_seed)
+        def rate():
+            if not decay_steps:
+                return learning_rate
+            return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.1)
+
+        self.autoencoder_variables = self.encoder.trainable_variables + self.decoder.trainable_variables
+        self.autoencoder_optimizer = keras.optimizers.Adam(rate(), beta_1=0.5)
+        self.critic_optimizer = keras.optimizers.Adam(rate(), beta_1=0.5)
+        self.autoencoder_optimizer.build(self.autoencoder_variables)
+        self.critic_optimizer.build(self.critic.trainable_variables)
+        self.noise_seed = keras.random.SeedGenerator(self.saae.config.seed + 1000)
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        (x,) = data
+        noise = keras.random.uniform(ops.shape(x), seed=self.noise_seed)
         with tf.GradientTape(persistent=True) as tape:
-            losses = saae_losses(model, x, noise)
-        opt_ed.apply_gradients(zip(tape.gradient(losses["total"], ed_vars), ed_vars))
-        opt_k.apply_gradients(zip(tape.gradient(losses["critic"], k_vars), k_vars))
+            losses = saae_losses(self.saae, x, noise)
+        critic_variables = self.critic.trainable_variables
+        self.autoencoder_optimizer.apply_gradients(
+            zip(tape.gradient(losses["total"], self.autoencoder_variables), self.autoencoder_variables))
+        self.critic_optimizer.apply_gradients(zip(tape.gradient(losses["critic"], critic_variables), critic_variables))
         del tape
         return {k: v for k, v in losses.items() if k != "cipher"}
-
-    return step
 
 
 def training_images(size: int = 64, n: int = 2048, seed: int = 0, data="auto") -> np.ndarray:
@@ -97,7 +114,9 @@ def evaluate(model: SAAE, images) -> dict[str, float]:
 def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float = 1e-3, val=None,
           eval_every: int = 0, keep: str = "last", decay: bool = False, progress: bool = True, on_eval=None,
           seed: int | None = None) -> dict:
-    """Train ``model`` on ``images`` (float32 (N, H, W), flipped and turned at random) for ``steps`` batches.
+    """Train ``model`` on ``images`` (float32 (N, H, W), flipped and turned at random) for ``steps`` batches:
+    ``fit`` of :class:`AdversarialAutoencoder` on a stream of batches (:func:`utils.fitting.fit_stream`), with the
+    validation as a callback.
 
     Every ``eval_every`` steps the model is measured on ``val`` (float32 (N, H, W) validation images,
     never test images) with :func:`evaluate`, and ``on_eval(result)`` is called with the result (a dict with
@@ -107,8 +126,8 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
     tqdm bar (for the command line).
 
     Returns a history: per step ``reconstruction``, ``adversarial``, ``total``, ``critic`` (lists), the
-    evaluations (``evals``: dicts with ``step``), ``seconds`` and ``cpu_seconds`` of training (evaluations
-    excluded), ``images_per_second`` and ``kept_step``.
+    evaluations (``evals``: dicts with ``step``), ``seconds`` and ``cpu_seconds`` of the training steps
+    (evaluations excluded), ``images_per_second`` and ``kept_step``.
     """
     images = np.asarray(images, np.float32)
     if images.ndim != 3 or images.shape[1:] != (model.config.image_size,) * 2:
@@ -118,45 +137,61 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
     if keep == "best" and (val is None or not eval_every):
         raise ValueError("keep='best' needs validation images (val) and eval_every > 0")
     rng = np.random.default_rng(model.config.seed if seed is None else seed)
-    step_fn = _make_step(model, learning_rate, steps if decay else 0)
+    trainer = AdversarialAutoencoder(model)
+    trainer.compile(learning_rate, steps if decay else 0)
     history = {k: [] for k in ("reconstruction", "adversarial", "total", "critic")}
     history["evals"] = []
-    best, best_weights = -np.inf, None
-    seconds = cpu = 0.0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    state = {"best": -np.inf, "weights": None, "seconds": 0.0, "cpu": 0.0}
 
-        bar = tqdm(total=steps, desc="SAAE training", leave=True, mininterval=2.0)
-    for i in range(1, steps + 1):
-        x = augment(images[rng.integers(len(images), size=batch)], rng)[..., None]
-        t0, c0 = time.perf_counter(), time.process_time()
-        losses = step_fn(x)
-        values = {k: float(ops.convert_to_numpy(v)) for k, v in losses.items()}
-        seconds += time.perf_counter() - t0
-        cpu += time.process_time() - c0
-        for k, v in values.items():
-            history[k].append(v)
-        if bar is not None:
-            bar.update(1)
-            if i % 10 == 0:
-                bar.set_postfix(rec=f"{values['reconstruction']:.3f}", adv=f"{values['adversarial']:.3f}")
-        if val is not None and eval_every and (i % eval_every == 0 or i == steps):
-            since = i - (history["evals"][-1]["step"] if history["evals"] else 0)
-            result = {"step": i, **{k: float(np.mean(history[k][-since:])) for k in ("reconstruction", "adversarial",
-                                                                                      "critic")},
-                      **{f"val_{k}": v for k, v in evaluate(model, val).items()}}
-            history["evals"].append(result)
-            if on_eval is not None:
-                on_eval(result)
-            if keep == "best" and result["val_psnr"] > best:
-                best, best_weights = result["val_psnr"], (i, model.get_weights())
-    if bar is not None:
-        bar.close()
+    def batches():
+        while True:
+            yield (augment(images[rng.integers(len(images), size=batch)], rng)[..., None],)  # inputs, no targets
+
+    class Record(keras.callbacks.Callback):
+        """Around each step: its wall and CPU time; after it, the losses, the validation and the bar."""
+
+        def __init__(self):
+            super().__init__()
+            self.bar = None
+            if progress:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=steps, desc="SAAE training", leave=True, mininterval=2.0)
+
+        def on_train_batch_begin(self, index, logs=None):
+            self.began = time.perf_counter(), time.process_time()
+
+        def on_train_batch_end(self, index, logs=None):
+            i, values = index + 1, {k: float(v) for k, v in logs.items()}
+            state["seconds"] += time.perf_counter() - self.began[0]
+            state["cpu"] += time.process_time() - self.began[1]
+            for k, v in values.items():
+                history[k].append(v)
+            if self.bar is not None:
+                self.bar.update(1)
+                if i % 10 == 0:
+                    self.bar.set_postfix(rec=f"{values['reconstruction']:.3f}", adv=f"{values['adversarial']:.3f}")
+            if val is not None and eval_every and (i % eval_every == 0 or i == steps):
+                since = i - (history["evals"][-1]["step"] if history["evals"] else 0)
+                result = {"step": i, **{k: float(np.mean(history[k][-since:])) for k in ("reconstruction",
+                                                                                          "adversarial", "critic")},
+                          **{f"val_{k}": v for k, v in evaluate(model, val).items()}}
+                history["evals"].append(result)
+                if on_eval is not None:
+                    on_eval(result)
+                if keep == "best" and result["val_psnr"] > state["best"]:
+                    state["best"], state["weights"] = result["val_psnr"], (i, model.get_weights())
+
+        def on_train_end(self, logs=None):
+            if self.bar is not None:
+                self.bar.close()
+
+    side = model.config.image_size
+    fit_stream(trainer, batches, [(batch, side, side, 1)], steps, [Record()])
     kept = steps
-    if keep == "best" and best_weights is not None:
-        kept, weights = best_weights
+    if keep == "best" and state["weights"] is not None:
+        kept, weights = state["weights"]
         model.set_weights(weights)
-    history.update(seconds=seconds, cpu_seconds=cpu, images_per_second=steps * batch / max(seconds, 1e-9),
-                   kept_step=kept)
+    history.update(seconds=state["seconds"], cpu_seconds=state["cpu"],
+                   images_per_second=steps * batch / max(state["seconds"], 1e-9), kept_step=kept)
     return history
