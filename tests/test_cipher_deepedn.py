@@ -179,7 +179,11 @@ def test_the_cycle_gan_is_a_keras_model_whose_fit_runs_the_warm_up_validation_an
             + c.lambda_identity * history["identity"][i]
         adversarial = (history["adv_G"][i] + history["adv_F"][i]) * (i >= c.warmup_steps)
         assert history["gen"][i] == pytest.approx(rest + adversarial, rel=1e-5), i
-    assert deepedn.train_cyclegan(deepedn.DeepEDN(config), plains, 50, 2, progress=False, max_minutes=0)["steps_done"] == 1
+    timed = deepedn.train_cyclegan(deepedn.DeepEDN(config), plains, 50, 2, val, eval_every=10, progress=False,
+                                   max_minutes=0)
+    assert timed["steps_done"] == 1 and [e["step"] for e in timed["evals"]] == [1]  # the last step is validated
+    with pytest.raises(ValueError, match="steps and batch must be >= 1"):
+        deepedn.train_cyclegan(deepedn.DeepEDN(config), plains, 0, 2, progress=False)
 
 
 def test_the_two_stored_ciphertext_only_studies_are_one_attack_with_two_seeds():

@@ -105,15 +105,21 @@ def test_fit_keeps_the_weights_of_the_best_validation_and_reproduces_itself():
     runs = []
     for keep in ("best", "best", "last"):
         model = saae.SAAE(config)
-        history = saae.train(model, images, steps=6, batch=2, learning_rate=3e-2, val=val, eval_every=2, keep=keep,
+        # a large rate, so that the validation peaks before the last step (at step 4 with this seed)
+        history = saae.train(model, images, steps=6, batch=2, learning_rate=0.3, val=val, eval_every=2, keep=keep,
                              progress=False)
         runs.append((history, model))
-    (best, model), (again, twin), (last, _) = runs
+    (best, model), (again, twin), (last, last_model) = runs
     assert best["total"] == again["total"] == last["total"]  # the same seed, the same steps
     assert [e["step"] for e in best["evals"]] == [2, 4, 6] and last["kept_step"] == 6
     psnrs = [e["val_psnr"] for e in best["evals"]]
-    assert best["kept_step"] == best["evals"][int(np.argmax(psnrs))]["step"]
+    assert best["kept_step"] == best["evals"][int(np.argmax(psnrs))]["step"] < 6  # an earlier step was better
     assert saae.evaluate(model, val)["psnr"] == pytest.approx(max(psnrs), abs=1e-4)  # its weights were restored
+    assert saae.evaluate(last_model, val)["psnr"] == pytest.approx(psnrs[-1], abs=1e-4)
+    assert not all(np.array_equal(a, b) for net, other in zip(model.get_weights(), last_model.get_weights())
+                   for a, b in zip(net, other))
+    with pytest.raises(ValueError, match="steps and batch must be >= 1"):
+        saae.train(saae.SAAE(config), images, steps=0, progress=False)
     assert all(np.array_equal(a, b) for net, other in zip(model.get_weights(), twin.get_weights())
                for a, b in zip(net, other))
 

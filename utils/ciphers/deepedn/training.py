@@ -35,6 +35,9 @@ def _cycle_gan_class():
         fakes through ``stop_gradient``), each network set with its own Adam. ``adversarial_weight`` (0 during
         a warm-up, then 1) scales the generators' adversarial terms; :func:`train_cyclegan` sets it and the
         learning rates per step from callbacks.
+
+        Only the networks are saved (weights files of their own), never this model: its ``compile`` takes the
+        training's settings, not Keras's ``optimizer`` and ``loss``.
         """
 
         def __init__(self, model: DeepEDN):
@@ -48,7 +51,7 @@ def _cycle_gan_class():
             self.built = True  # the four networks are built; this model holds no weights of its own
 
         def compile(self, learning_rate: float, beta_1: float):
-            super().compile(jit_compile=False)  # XLA would change the sums: the course runs without it
+            super().compile(optimizer=None, jit_compile=False)  # XLA would change the sums: the course runs without it
             self.optimizers = {k: keras.optimizers.Adam(learning_rate, beta_1=beta_1, name=f"adam_{k}")
                                for k in ("gen", "dc", "dp")}
 
@@ -166,8 +169,8 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
     the recipe against intercepted cipher images passes them here (:mod:`.attacks`).
 
     Every ``eval_every`` steps (and at the last) :func:`validation_metrics` is computed on ``val_images``
-    (validation images: monitoring only). Training stops after ``steps`` steps or, if given, once
-    ``max_minutes`` of wall time have passed (``steps_done`` says which). Returns the history: per-step
+    (validation images: monitoring only). Training stops after ``steps`` steps or, if given, after the
+    first step that ends past ``max_minutes`` of wall time (``steps_done`` says which; that step is validated). Returns the history: per-step
     losses, the evaluations, wall and CPU seconds and images per second. ``log``: a callable that gets a
     line per evaluation. Raises FloatingPointError when the generators' loss stops being a number.
     """

@@ -67,6 +67,9 @@ def _training_class():
 
         (``y``: the ciphertext channels; ``z``: the pre-network's output; correlations of neighbouring pixels
         in four directions, :func:`neighbour_correlation`.)
+
+        Only the networks are saved (weights files of their own), never this model: its ``compile`` takes the
+        training's settings, not Keras's ``optimizer`` and ``loss``.
         """
 
         def __init__(self, net: InvertibleNet):
@@ -75,7 +78,7 @@ def _training_class():
             self.built = True  # the network is built; this model holds no weights of its own
 
         def compile(self, learning_rate: float):
-            super().compile(jit_compile=False)  # XLA would change the sums: the course runs without it
+            super().compile(optimizer=None, jit_compile=False)  # XLA would change the sums: the course runs without it
             self.adam = keras.optimizers.Adam(learning_rate)
 
         def train_step(self, data):
@@ -140,10 +143,13 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
 
     Every ``eval_every`` steps (and at the last) :func:`validation_metrics` is computed on ``val_images``
     (monitoring only). Returns the history: per-step losses, the evaluations, wall and CPU seconds, and
-    images per second (over the timed steps, the first compiled step excluded).
+    images per second (over the timed steps, the first compiled step and the drawing of batches excluded).
+    Raises ValueError for ``steps`` or ``batch`` below 1 and for plaintexts that are not a float batch.
     """
     import keras
 
+    if int(steps) < 1 or int(batch) < 1:
+        raise ValueError(f"steps and batch must be >= 1, got steps={steps!r}, batch={batch!r}")
     plains = check_images(plains, net.config.image_size, "plains")
     steps = int(steps)
     rng = np.random.default_rng([net.config.seed, 0x1A7E])
@@ -153,13 +159,18 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
     wall, cpu = time.perf_counter(), time.process_time()
     timed = [0.0]
 
+    making = [0.0]  # seconds spent drawing batches, which fit does inside each step
+
     def batches():
         while True:
+            began = time.perf_counter()
             x = plains[rng.integers(len(plains), size=batch)]
             x = np.rot90(x, k=int(rng.integers(4)), axes=(1, 2))
             if rng.random() < 0.5:
                 x = x[:, :, ::-1]
-            yield (np.ascontiguousarray(x, np.float32),)  # inputs, no targets
+            x = np.ascontiguousarray(x, np.float32)
+            making[0] += time.perf_counter() - began
+            yield (x,)  # inputs, no targets
 
     class Record(keras.callbacks.Callback):
         """Around each step: its time (the first, compiled step excluded); after it, losses and validation."""
@@ -173,13 +184,13 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
                 self.bar = tqdm(total=steps, desc="training", mininterval=5, ncols=80)
 
         def on_train_batch_begin(self, index, logs=None):
-            self.began = time.perf_counter()
+            self.began = time.perf_counter(), making[0]
 
         def on_train_batch_end(self, index, logs=None):
-            if index > 0:
-                timed[0] += time.perf_counter() - self.began
-            for k, v in logs.items():
+            for k, v in logs.items():  # reading the losses waits for the step
                 history[k].append(float(v))
+            if index > 0:
+                timed[0] += time.perf_counter() - self.began[0] - (making[0] - self.began[1])
             if self.bar is not None:
                 self.bar.update(1)
             i = index + 1

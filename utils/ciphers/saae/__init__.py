@@ -30,8 +30,9 @@ Command line (the pretrained models were made with it)::
     python -m utils.ciphers.saae --out utils/pretrained/saae_64 --steps 4000 --seed 0
     python -m utils.ciphers.saae --out utils/pretrained/saae_64_seed1 --steps 4000 --seed 1
 
-The training loop uses TensorFlow (``tf.GradientTape``, ``tf.function``); the networks and the losses
-use only ``keras.ops`` / ``keras.layers`` / ``keras.random``.
+Training is ``fit`` of a ``keras.Model`` whose ``train_step`` (one step, with ``tf.GradientTape``) needs
+the TensorFlow backend; the networks and the losses use only ``keras.ops`` / ``keras.layers`` /
+``keras.random``.
 
 The package, a module per concern:
 

@@ -41,6 +41,9 @@ class AdversarialAutoencoder(keras.Model):
     :func:`saae_losses` in one forward pass, and takes one Adam step for encoder + decoder on ``total`` and
     one for the critic on ``critic``. ``decay_steps`` (in ``compile``): both learning rates follow a cosine
     from ``learning_rate`` down to 10 % of it over that many steps (0: constant).
+
+    Only the networks are saved (weights files of their own), never this model: its ``compile`` takes the
+    training's settings, not Keras's ``optimizer`` and ``loss``.
     """
 
     def __init__(self, model: SAAE):
@@ -50,7 +53,7 @@ class AdversarialAutoencoder(keras.Model):
         self.built = True  # the three networks are built; this model holds no weights of its own
 
     def compile(self, learning_rate: float, decay_steps: int = 0):
-        super().compile(jit_compile=False)  # XLA would change the sums: the course runs without it
+        super().compile(optimizer=None, jit_compile=False)  # XLA would change the sums: the course runs without it
 
         def rate():
             if not decay_steps:
@@ -129,9 +132,12 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
     evaluations (``evals``: dicts with ``step``), ``seconds`` and ``cpu_seconds`` of the training steps
     (evaluations excluded), ``images_per_second`` and ``kept_step``.
     """
-    images = np.asarray(images, np.float32)
-    if images.ndim != 3 or images.shape[1:] != (model.config.image_size,) * 2:
-        raise ValueError(f"images must be (N, {model.config.image_size}, {model.config.image_size}), got {images.shape}")
+    from ..base import check_images
+
+    if int(steps) < 1 or int(batch) < 1:
+        raise ValueError(f"steps and batch must be >= 1, got steps={steps!r}, batch={batch!r}")
+    steps = int(steps)
+    images = check_images(images, model.config.image_size, "images")
     if keep not in ("last", "best"):
         raise ValueError(f"keep must be 'last' or 'best', got {keep!r}")
     if keep == "best" and (val is None or not eval_every):
@@ -143,9 +149,15 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
     history["evals"] = []
     state = {"best": -np.inf, "weights": None, "seconds": 0.0, "cpu": 0.0}
 
+    making = [0.0, 0.0]  # wall and CPU seconds spent drawing batches, which fit does inside each step
+
     def batches():
         while True:
-            yield (augment(images[rng.integers(len(images), size=batch)], rng)[..., None],)  # inputs, no targets
+            began = time.perf_counter(), time.process_time()
+            x = augment(images[rng.integers(len(images), size=batch)], rng)[..., None]
+            making[0] += time.perf_counter() - began[0]
+            making[1] += time.process_time() - began[1]
+            yield (x,)  # inputs, no targets
 
     class Record(keras.callbacks.Callback):
         """Around each step: its wall and CPU time; after it, the losses, the validation and the bar."""
@@ -159,12 +171,12 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
                 self.bar = tqdm(total=steps, desc="SAAE training", leave=True, mininterval=2.0)
 
         def on_train_batch_begin(self, index, logs=None):
-            self.began = time.perf_counter(), time.process_time()
+            self.began = time.perf_counter(), time.process_time(), list(making)
 
         def on_train_batch_end(self, index, logs=None):
-            i, values = index + 1, {k: float(v) for k, v in logs.items()}
-            state["seconds"] += time.perf_counter() - self.began[0]
-            state["cpu"] += time.process_time() - self.began[1]
+            i, values = index + 1, {k: float(v) for k, v in logs.items()}  # reading the losses waits for the step
+            state["seconds"] += time.perf_counter() - self.began[0] - (making[0] - self.began[2][0])
+            state["cpu"] += time.process_time() - self.began[1] - (making[1] - self.began[2][1])
             for k, v in values.items():
                 history[k].append(v)
             if self.bar is not None:
