@@ -235,3 +235,36 @@ def test_the_known_pairs_study_keeps_the_better_attacker_and_stores_every_row(tm
     assert len(text) == 1 + 2 + 3 and text[1].split()[0] == "0" and text[-1].startswith(MEAN_ORACLE[:20])
     with pytest.raises(FileNotFoundError, match="python -m utils.ciphers.known_pairs_study"):
         study.stored(tmp_path / "absent")
+
+
+def test_the_hider_known_pairs_budget_grows_with_k_within_its_limits():
+    from utils.hiding.known_pairs_study import steps_for
+
+    assert [steps_for(k, 10, 8, 150, 1200) for k in (4, 64, 256, 1024)] == [150, 150, 320, 1200]
+    with pytest.raises(ValueError, match="max_steps >= min_steps"):
+        steps_for(4, 10, 8, 150, 100)
+
+
+@pytest.mark.slow  # three attackers on two hiders: about 40 s
+def test_the_hider_known_pairs_study_scores_every_attacker_beside_the_receiver_and_both_floors(tmp_path):
+    from utils.hiding import known_pairs_study as study
+    from utils.metrics import BLIND_CONSTANT, MEAN_ORACLE
+
+    argv = ["--out", str(tmp_path), "--hiders", "Baluja", "efficient", "--ks", "0", "2", "--min-steps", "2",
+            "--max-steps", "2", "--n", "32"]
+    assert study._main(argv) == 0
+    result = study.stored(tmp_path)
+    assert set(result["hiders"]) == {"Baluja", "efficient"} and result["n"] == 32 and result["ks"] == [0, 2]
+    assert result["command"].endswith("--n 32") and "code_commit" in result
+    assert "Made by `python -m utils.hiding.known_pairs_study" in (tmp_path / "README.md").read_text()
+    assert list(result["hiders"]["Baluja"]["attackers"]) == list(study.ATTACKERS)   # the public start: Baluja only
+    assert list(result["hiders"]["efficient"]["attackers"]) == ["efficient, fresh"]
+    for r in result["hiders"].values():
+        assert r[BLIND_CONSTANT]["psnr"]["mean"] < r[MEAN_ORACLE]["psnr"]["mean"] < r[study.RECEIVER]["psnr"]["mean"]
+        for rows in r["attackers"].values():
+            assert rows["0"]["psnr"] == r[BLIND_CONSTANT]["psnr"]                      # k = 0 is the blind constant
+            assert rows["2"]["steps"] == 2 and rows["2"]["cpu_seconds"] > 0
+    text = study.table(result, "Baluja").splitlines()
+    assert len(text) == 1 + 2 * 2 + 3 and text[-1].startswith(MEAN_ORACLE[:20])
+    with pytest.raises(FileNotFoundError, match="python -m utils.hiding.known_pairs_study"):
+        study.stored(tmp_path / "absent")
