@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from utils.fitting import fit_stream
+from utils.fitting import fit_stream, progress_bar
 
 
 def _network(seed):
@@ -31,7 +31,7 @@ def _loss(net, x, y):
     return tf.reduce_mean(tf.square(out - y)) + 0.1 * tf.reduce_mean(tf.square(flat))
 
 
-def test_fit_stream_gives_the_weights_of_a_plain_tf_function_loop():
+def test_fit_stream_gives_the_weights_of_a_plain_tf_function_loop(capsys):
     import keras
     import tensorflow as tf
 
@@ -72,7 +72,9 @@ def test_fit_stream_gives_the_weights_of_a_plain_tf_function_loop():
     trainer.compile()
     losses = []
     record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda i, logs: losses.append(float(logs["loss"])))
-    fit_stream(trainer, lambda: _batches(1), [(4, 8, 8, 1)] * 2, steps, [record])
+    bar = progress_bar(steps, "toy fit", postfix=lambda logs: {"loss": f"{float(logs['loss']):.2f}"})
+    fit_stream(trainer, lambda: _batches(1), [(4, 8, 8, 1)] * 2, steps, [record, bar])
+    assert "toy fit" in capsys.readouterr().err and bar.bar.n == steps  # the bar counted every step
     assert seen[0] == (4, 8, 8, 1)  # the step was traced for the batch's full shape
     assert losses == hand_losses
     assert all(np.array_equal(a, b) for a, b in zip(trainer.net.get_weights(), by_hand.get_weights()))

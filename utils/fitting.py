@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-__all__ = ["fit_stream"]
+__all__ = ["fit_stream", "progress_bar"]
 
 
 def fit_stream(model, batches: Callable[[], Iterator[tuple]], shapes, steps: int, callbacks=()):
@@ -33,3 +33,26 @@ def fit_stream(model, batches: Callable[[], Iterator[tuple]], shapes, steps: int
     signature = tuple(tf.TensorSpec(tuple(int(n) for n in shape), tf.float32) for shape in shapes)
     stream = tf.data.Dataset.from_generator(batches, output_signature=signature)
     return model.fit(stream, steps_per_epoch=int(steps), epochs=1, verbose=0, callbacks=list(callbacks))
+
+
+def progress_bar(steps: int, desc: str, show: bool = True, postfix=None):
+    """A Keras callback that draws a tqdm bar of ``steps`` steps (none when ``show`` is False), with
+    ``postfix(logs)`` (a dict of short strings) beside it every 10 steps, closed when training ends."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class ProgressBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=int(steps), desc=desc, leave=True, mininterval=5.0) if show else None
+
+        def on_train_batch_end(self, index, logs=None):
+            if self.bar is not None:
+                self.bar.update(1)
+                if postfix is not None and (index + 1) % 10 == 0:
+                    self.bar.set_postfix(postfix(logs))
+
+        def on_train_end(self, logs=None):
+            if self.bar is not None:
+                self.bar.close()
+
+    return ProgressBar()

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["METHODS", "NORMS", "OWN_ATTACKER", "steps_for", "study", "stored", "own_rows", "own_curve", "table",
+__all__ = ["METHODS", "NORMS", "OWN_ATTACKER", "steps_for", "budget_parser", "parse_budget", "study", "stored", "own_rows", "own_curve", "table",
            "summary", "RESULTS_DIR", "KEY_HOLDER"]
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results" / "known_pairs_1024"
@@ -135,6 +135,32 @@ def study(methods=tuple(METHODS), ks=(0, 4, 16, 64, 256, 1024), epochs: float = 
     return out
 
 
+def budget_parser(prog: str, description: str, epochs: float, batch: int, min_steps: int, max_steps: int,
+                  n_help: str) -> argparse.ArgumentParser:
+    """The command line both stored known-pairs studies share (this one and :mod:`utils.hiding.known_pairs_study`):
+    ``--out``, ``--ks``, the attacker's budget (``--epochs``, ``--batch``, ``--min-steps``, ``--max-steps``, see
+    :func:`steps_for`), ``--n`` and ``--seed``, with the given defaults. Read it with :func:`parse_budget`."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--out", type=Path, required=True, help="folder for the study's results.json")
+    parser.add_argument("--ks", nargs="+", type=int, default=[0, 4, 16, 64, 256, 1024], help="numbers of pairs")
+    parser.add_argument("--epochs", type=float, default=epochs, help="passes over the pairs (within the step limits)")
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--min-steps", type=int, default=min_steps)
+    parser.add_argument("--max-steps", type=int, default=max_steps)
+    parser.add_argument("--n", type=int, default=None, help=n_help)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def parse_budget(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """``parser``'s arguments, or its usage error when a k is negative or the budget is empty."""
+    args = parser.parse_args(argv)
+    if min(args.ks) < 0 or args.batch < 1 or args.min_steps < 1 or args.max_steps < args.min_steps or args.epochs <= 0:
+        parser.error(f"need --ks >= 0, --batch and --min-steps >= 1, --max-steps >= --min-steps, --epochs > 0; got "
+                     f"{args.ks}, {args.batch}, {args.min_steps}, {args.max_steps}, {args.epochs}")
+    return args
+
+
 def stored(folder: Path = RESULTS_DIR) -> dict:
     """The stored study (``results.json``); FileNotFoundError with the command that makes it."""
     from ..cards import stored_results
@@ -197,21 +223,11 @@ def _main(argv=None) -> int:
     from ..cards import code_commit
     from ..runtime import machine_summary, portable_command, seed_everything
 
-    parser = argparse.ArgumentParser(prog="python -m utils.ciphers.known_pairs_study", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
+    parser = budget_parser("python -m utils.ciphers.known_pairs_study", __doc__.split("\n")[0], epochs=25, batch=16,
+                           min_steps=250, max_steps=1600, n_help="test images (default: the whole test split)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    parser.add_argument("--ks", nargs="+", type=int, default=[0, 4, 16, 64, 256, 1024], help="numbers of pairs")
-    parser.add_argument("--epochs", type=float, default=25, help="passes over the pairs (within the step limits)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--min-steps", type=int, default=250)
-    parser.add_argument("--max-steps", type=int, default=1600)
     parser.add_argument("--checkpoints", type=int, default=4, help="test scores along the largest k's training")
-    parser.add_argument("--n", type=int, default=None, help="test images (default: the whole test split)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if min(args.ks) < 0 or args.batch < 1 or args.min_steps < 1 or args.max_steps < args.min_steps:
-        parser.error(f"need --ks >= 0, --batch and --min-steps >= 1, --max-steps >= --min-steps; got {args.ks}, "
-                     f"{args.batch}, {args.min_steps}, {args.max_steps}")
+    args = parse_budget(parser, argv)
     seed_everything(args.seed)
     began = time.perf_counter()
     result = study(args.methods, args.ks, args.epochs, args.batch, args.min_steps, args.max_steps, args.checkpoints,

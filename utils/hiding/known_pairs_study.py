@@ -20,12 +20,13 @@ writes ``results.json`` (every number, the command, the code's commit, the machi
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ..ciphers.known_pairs_study import budget_parser, parse_budget, steps_for
 
 __all__ = ["HIDERS", "ATTACKERS", "RESULTS_DIR", "RECEIVER", "steps_for", "study", "stored", "table", "summary"]
 
@@ -41,15 +42,6 @@ ATTACKERS = {"efficient, fresh": ("efficient", 32, 4, 2e-3, None),
 
 #: The label of the legitimate reveal's row.
 RECEIVER = "receiver (the hider's own reveal network)"
-
-
-def steps_for(k: int, epochs: float, batch: int, min_steps: int, max_steps: int) -> int:
-    """The attacker's training steps for k pairs: ``epochs`` passes over the pairs in batches of ``batch``,
-    at least ``min_steps`` and at most ``max_steps``."""
-    if k < 1 or batch < 1 or min_steps < 1 or max_steps < min_steps:
-        raise ValueError(f"need k, batch, min_steps >= 1 and max_steps >= min_steps; got {k}, {batch}, "
-                         f"{min_steps}, {max_steps}")
-    return int(min(max_steps, max(min_steps, round(epochs * k / batch))))
 
 
 def _attackers_for(hider: str) -> list[str]:
@@ -148,21 +140,11 @@ def _main(argv=None) -> int:
     from ..cards import code_commit
     from ..runtime import machine_summary, portable_command, seed_everything, store_study
 
-    parser = argparse.ArgumentParser(prog="python -m utils.hiding.known_pairs_study", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for results.json and README.md")
+    parser = budget_parser("python -m utils.hiding.known_pairs_study", __doc__.split("\n")[0], epochs=10, batch=8,
+                           min_steps=150, max_steps=1200, n_help="test pairs (default: 16 per test source image)")
     parser.add_argument("--hiders", nargs="+", default=list(HIDERS), choices=list(HIDERS))
-    parser.add_argument("--ks", nargs="+", type=int, default=[0, 4, 16, 64, 256, 1024], help="numbers of pairs")
-    parser.add_argument("--epochs", type=float, default=10, help="passes over the pairs (within the step limits)")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--min-steps", type=int, default=150)
-    parser.add_argument("--max-steps", type=int, default=1200)
     parser.add_argument("--crop", type=int, default=32, help="the attacker trains on random crops of this size")
-    parser.add_argument("--n", type=int, default=None, help="test pairs (default: 16 per test source image)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if min(args.ks) < 0 or args.batch < 1 or args.min_steps < 1 or args.max_steps < args.min_steps:
-        parser.error(f"need --ks >= 0, --batch and --min-steps >= 1, --max-steps >= --min-steps; got {args.ks}, "
-                     f"{args.batch}, {args.min_steps}, {args.max_steps}")
+    args = parse_budget(parser, argv)
     seed_everything(args.seed)
     began = time.perf_counter()
     result = study(args.hiders, args.ks, args.epochs, args.batch, args.min_steps, args.max_steps, args.crop, args.n,

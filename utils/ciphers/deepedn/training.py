@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...fitting import fit_stream
+from ...fitting import fit_stream, progress_bar
 from ..base import check_images
 from .key_domain import key_domain_images
 from .networks import DeepEDN, DeepEDNConfig
@@ -175,7 +175,6 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
     line per evaluation. Raises FloatingPointError when the generators' loss stops being a number.
     """
     import keras
-    from tqdm import tqdm
 
     if int(steps) < 1 or int(batch) < 1:
         raise ValueError(f"steps and batch must be >= 1, got steps={steps!r}, batch={batch!r}")
@@ -202,11 +201,7 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
                 opt.learning_rate = learning_rate_at(model.config, i, steps)
 
     class Record(keras.callbacks.Callback):
-        """After each step: the losses, the validation, the progress bar and the time limit."""
-
-        def __init__(self):
-            super().__init__()
-            self.bar = tqdm(total=steps, disable=not progress, mininterval=5.0, desc="Cycle-GAN", leave=True)
+        """After each step: the losses, the validation and the time limit."""
 
         def on_train_batch_end(self, index, logs=None):
             i, losses = index + 1, {k: float(v) for k, v in logs.items()}
@@ -222,18 +217,14 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
                 if log is not None:
                     log(f"step {i}: cycle x {losses['cycle_x']:.4f} y {losses['cycle_y']:.4f} adv_G {losses['adv_G']:.3f} "
                         f"D_cipher {losses['D_cipher']:.3f} | val {ev}")
-            self.bar.update(1)
-            if i % 10 == 0:
-                self.bar.set_postfix(cycle=f"{losses['cycle']:.3f}", adv_G=f"{losses['adv_G']:.2f}")
             if out_of_time:
                 self.model.stop_training = True
 
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
     cpu = time.process_time()
     side = model.config.image_size
-    fit_stream(trainer, batches, [(batch, side, side, 1)] * 2, steps, [Schedule(), Record()])
+    bar = progress_bar(steps, "Cycle-GAN", progress,
+                       lambda logs: {"cycle": f"{float(logs['cycle']):.3f}", "adv_G": f"{float(logs['adv_G']):.2f}"})
+    fit_stream(trainer, batches, [(batch, side, side, 1)] * 2, steps, [Schedule(), Record(), bar])
     history["steps_done"] = len(history["step"])
     history["seconds"] = time.perf_counter() - wall
     history["cpu_seconds"] = time.process_time() - cpu

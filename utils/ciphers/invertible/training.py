@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ...fitting import fit_stream
+from ...fitting import fit_stream, progress_bar
 from ..base import check_images
 from .cipher import InvertibleCipher
 from .networks import InvertibleNet
@@ -175,14 +175,6 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
     class Record(keras.callbacks.Callback):
         """Around each step: its time (the first, compiled step excluded); after it, losses and validation."""
 
-        def __init__(self):
-            super().__init__()
-            self.bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(total=steps, desc="training", mininterval=5, ncols=80)
-
         def on_train_batch_begin(self, index, logs=None):
             self.began = time.perf_counter(), making[0]
 
@@ -191,8 +183,6 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
                 history[k].append(float(v))
             if index > 0:
                 timed[0] += time.perf_counter() - self.began[0] - (making[0] - self.began[1])
-            if self.bar is not None:
-                self.bar.update(1)
             i = index + 1
             if val_images is not None and ((eval_every and i % eval_every == 0) or i == steps):
                 row = {"step": i, "loss": round(history["total"][-1], 6), **validation_metrics(net, val_images)}
@@ -200,12 +190,8 @@ def train(net: InvertibleNet, plains: np.ndarray, steps: int, batch: int = 16, v
                 if log:
                     log(json.dumps(row))
 
-        def on_train_end(self, logs=None):
-            if self.bar is not None:
-                self.bar.close()
-
     size = net.config.image_size
-    fit_stream(trainer, batches, [(batch, size, size)], steps, [Record()])
+    fit_stream(trainer, batches, [(batch, size, size)], steps, [Record(), progress_bar(steps, "training", progress)])
     history["seconds"] = time.perf_counter() - wall
     history["cpu_seconds"] = time.process_time() - cpu
     history["images_per_second"] = batch * max(steps - 1, 1) / max(timed[0], 1e-9)

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from ...fitting import fit_stream
+from ...fitting import fit_stream, progress_bar
 from .networks import SAAE, quantise
 
 
@@ -160,15 +160,7 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
             yield (x,)  # inputs, no targets
 
     class Record(keras.callbacks.Callback):
-        """Around each step: its wall and CPU time; after it, the losses, the validation and the bar."""
-
-        def __init__(self):
-            super().__init__()
-            self.bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(total=steps, desc="SAAE training", leave=True, mininterval=2.0)
+        """Around each step: its wall and CPU time; after it, the losses and the validation."""
 
         def on_train_batch_begin(self, index, logs=None):
             self.began = time.perf_counter(), time.process_time(), list(making)
@@ -179,10 +171,6 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
             state["cpu"] += time.process_time() - self.began[1] - (making[1] - self.began[2][1])
             for k, v in values.items():
                 history[k].append(v)
-            if self.bar is not None:
-                self.bar.update(1)
-                if i % 10 == 0:
-                    self.bar.set_postfix(rec=f"{values['reconstruction']:.3f}", adv=f"{values['adversarial']:.3f}")
             if val is not None and eval_every and (i % eval_every == 0 or i == steps):
                 since = i - (history["evals"][-1]["step"] if history["evals"] else 0)
                 result = {"step": i, **{k: float(np.mean(history[k][-since:])) for k in ("reconstruction",
@@ -194,12 +182,10 @@ def train(model: SAAE, images, steps: int, batch: int = 16, learning_rate: float
                 if keep == "best" and result["val_psnr"] > state["best"]:
                     state["best"], state["weights"] = result["val_psnr"], (i, model.get_weights())
 
-        def on_train_end(self, logs=None):
-            if self.bar is not None:
-                self.bar.close()
-
     side = model.config.image_size
-    fit_stream(trainer, batches, [(batch, side, side, 1)], steps, [Record()])
+    bar = progress_bar(steps, "SAAE training", progress, lambda logs: {
+        "rec": f"{float(logs['reconstruction']):.3f}", "adv": f"{float(logs['adversarial']):.3f}"})
+    fit_stream(trainer, batches, [(batch, side, side, 1)], steps, [Record(), bar])
     kept = steps
     if keep == "best" and state["weights"] is not None:
         kept, weights = state["weights"]
