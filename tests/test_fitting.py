@@ -83,3 +83,22 @@ def test_fit_stream_gives_the_weights_of_a_plain_tf_function_loop(capsys):
 def test_fit_stream_refuses_no_steps():
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         fit_stream(None, lambda: iter(()), [(1,)], 0)
+
+
+def test_fit_supervised_trains_only_the_variables_it_is_given_and_returns_every_loss():
+    import tensorflow as tf
+
+    from utils.fitting import fit_supervised
+
+    net = _network(0)
+    before = [w.copy() for w in net.get_weights()]
+    first_layer = net.layers[1].trainable_variables  # the first convolution only
+
+    def loss(y, out):
+        return tf.reduce_mean(tf.square(out - y))
+
+    losses = fit_supervised(net, lambda: _batches(2), [(4, 8, 8, 1)] * 2, 3, loss, 1e-2, variables=first_layer)
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    after = net.get_weights()
+    assert not np.array_equal(before[0], after[0])                            # the first layer moved
+    assert all(np.array_equal(a, b) for a, b in zip(before[2:], after[2:]))   # the second did not

@@ -4,7 +4,10 @@ The learned ciphers (DeepEDN's Cycle-GAN, the scrambling adversarial autoencoder
 are each a ``keras.Model`` whose ``train_step`` is one training step, after keras.io's ``cyclegan.py`` and
 ``real_nvp.py``. :func:`fit_stream` runs it: ``steps`` steps of one epoch on the batches a generator draws
 (random patches, flips, key-domain samples), with the module's schedule, validation and progress as Keras
-callbacks. The hiders train the same way from a ``keras.utils.PyDataset`` (:mod:`utils.hiding.training`).
+callbacks. The hiders train the same way from a ``keras.utils.PyDataset`` (:mod:`utils.hiding.training`). The
+supervised networks of the attacks and detectors (a substitute reveal network, the CNN steganalyser, DeepEDN's
+ROI miner) are fitted by :func:`fit_supervised`: one ``keras.Model`` whose ``train_step`` takes an Adam step on
+a loss of (target, prediction).
 
 The batches reach the step through a ``tf.data`` stream with their full shape. A step traced for an unknown
 batch size orders some of TensorFlow's sums differently from one traced for the batch it gets, and the last
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-__all__ = ["fit_stream", "progress_bar"]
+__all__ = ["fit_stream", "fit_supervised", "progress_bar"]
 
 
 def fit_stream(model, batches: Callable[[], Iterator[tuple]], shapes, steps: int, callbacks=()):
@@ -56,3 +59,40 @@ def progress_bar(steps: int, desc: str, show: bool = True, postfix=None):
                 self.bar.close()
 
     return ProgressBar()
+
+
+def fit_supervised(network, batches: Callable[[], Iterator[tuple]], shapes, steps: int, loss, learning_rate: float,
+                   variables=None, callbacks=()) -> list[float]:
+    """Train ``network`` (a Keras model) by Adam on ``loss(y, network(x, training=True))`` for ``steps`` steps
+    on the (x, y) batches ``batches()`` yields (``shapes``: their two shapes; see :func:`fit_stream`).
+
+    ``variables``: the weights to train (default: all of the network's trainable ones). Returns the loss of
+    every step; ``steps = 0`` leaves the network as it is (an attacker who uses a public start unchanged). The step is the ``train_step`` of a small ``keras.Model`` that wraps the network, run by
+    ``fit``: the course's one trainer for supervised networks.
+    """
+    import keras
+    import tensorflow as tf
+
+    if int(steps) == 0:
+        return []
+
+    class Supervised(keras.Model):
+        def __init__(self):
+            super().__init__(name="supervised")
+            self.network, self.built = network, True
+            self.weights_to_train = list(network.trainable_variables if variables is None else variables)
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                value = loss(y, self.network(x, training=True))
+            self.adam.apply_gradients(zip(tape.gradient(value, self.weights_to_train), self.weights_to_train))
+            return {"loss": value}
+
+    trainer = Supervised()
+    trainer.compile(optimizer=None, jit_compile=False)  # XLA would change the sums: the course runs without it
+    trainer.adam = keras.optimizers.Adam(learning_rate)
+    losses = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda i, logs: losses.append(float(logs["loss"])))
+    fit_stream(trainer, batches, shapes, steps, [record, *callbacks])
+    return losses

@@ -27,6 +27,7 @@ quiet_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from ..fitting import fit_supervised  # noqa: E402
 from .stego import EfficientHider, StegoConfig, StegoNet, reveal_network, transfer_weights  # noqa: E402
 
 __all__ = ["train_substitute_reveal", "reveal_with", "substitute_network"]
@@ -106,24 +107,23 @@ def train_substitute_reveal(secrets, containers, steps: int = 200, batch: int = 
         start = transfer_weights(init_from, StegoNet(config).build_for(crop or secrets.shape[1]))
         for layer, source in zip(net.layers, start.reveal_layers):
             layer.set_weights(source.get_weights())
-    optimizer = keras.optimizers.Adam(learning_rate)
-
-    @tf.function(reduce_retracing=True)
-    def step(s, c):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(net(c, training=True) - s))
-        grads = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        return loss
-
     rng = np.random.default_rng(seed)
-    losses, start = [], time.perf_counter()
-    for _ in range(steps):
-        i = rng.integers(len(secrets), size=batch)
-        s, c = secrets[i], containers[i]
-        if crop is not None:
-            s, c = _random_crops(rng, [s, c], crop)
-        losses.append(float(step(tf.constant(s), tf.constant(c))))
+    side = crop or secrets.shape[1]
+
+    def batches():
+        while True:
+            i = rng.integers(len(secrets), size=batch)
+            s, c = secrets[i], containers[i]
+            if crop is not None:
+                s, c = _random_crops(rng, [s, c], crop)
+            yield c, s
+
+    def loss(s, revealed):
+        return tf.reduce_mean(tf.square(revealed - s))
+
+    start = time.perf_counter()
+    losses = fit_supervised(net, batches, [(batch, side, side, containers.shape[-1]), (batch, side, side, secrets.shape[-1])],
+                            steps, loss, learning_rate, variables=variables)
     return net, {"loss": losses, "seconds": time.perf_counter() - start}
 
 

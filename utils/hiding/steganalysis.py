@@ -230,31 +230,26 @@ def train_detector(covers, containers, steps: int = 300, batch: int = 32, learni
     """
     quiet_tensorflow()
     import keras
-    import tensorflow as tf
+
+    from ..fitting import fit_supervised
 
     covers, containers = np.asarray(covers, np.float32), np.asarray(containers, np.float32)
     if covers.ndim != 4 or containers.ndim != 4 or covers.shape[1:] != containers.shape[1:]:
         raise ValueError(f"covers and containers must be (N, H, W, 3) batches of one size, got "
                          f"{covers.shape} and {containers.shape}")
     model = make_detector(seed)
-    optimizer = keras.optimizers.Adam(learning_rate)
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-    labels = tf.constant(np.r_[np.zeros(batch // 2), np.ones(batch // 2)].astype(np.float32)[:, None])
-
-    @tf.function(reduce_retracing=True)
-    def step(x):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(x, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
+    labels = np.r_[np.zeros(batch // 2), np.ones(batch // 2)].astype(np.float32)[:, None]
     rng = np.random.default_rng(seed)
-    losses = []
-    for _ in range(steps):
-        i = rng.integers(len(covers), size=batch // 2)
-        j = rng.integers(len(containers), size=batch // 2)
-        losses.append(float(step(tf.constant(np.concatenate([covers[i], containers[j]])))))
+
+    def batches():
+        while True:
+            i = rng.integers(len(covers), size=batch // 2)
+            j = rng.integers(len(containers), size=batch // 2)
+            yield np.concatenate([covers[i], containers[j]]), labels
+
+    rows = 2 * (batch // 2)
+    losses = fit_supervised(model, batches, [(rows, *covers.shape[1:]), labels.shape], steps, loss_fn, learning_rate)
     return model, losses
 
 

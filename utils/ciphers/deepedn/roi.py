@@ -50,28 +50,28 @@ def train_roi(network, features: np.ndarray, masks: np.ndarray, steps: int = 300
     import keras
     import tensorflow as tf
 
+    from ...fitting import fit_supervised
+
     x = np.asarray(features, np.float32)[..., None]
     y = np.asarray(masks, np.float32)[..., None]
     if x.shape != y.shape:
         raise ValueError(f"features and masks must have the same shape, got {x.shape[:3]} and {y.shape[:3]}")
-    opt = keras.optimizers.Adam(learning_rate)
     bce = keras.losses.BinaryCrossentropy()
 
-    @tf.function(reduce_retracing=True)
-    def step(xb, yb):
-        with tf.GradientTape() as tape:
-            p = network(xb, training=True)
-            soft = 1 - (2 * tf.reduce_sum(p * yb) + 1) / (tf.reduce_sum(p) + tf.reduce_sum(yb) + 1)
-            loss = bce(yb, p) + soft
-        grads = tape.gradient(loss, network.trainable_variables)
-        opt.apply_gradients(zip(grads, network.trainable_variables))
-        return loss
+    def loss(yb, p):
+        soft = 1 - (2 * tf.reduce_sum(p * yb) + 1) / (tf.reduce_sum(p) + tf.reduce_sum(yb) + 1)
+        return bce(yb, p) + soft
 
     rng = np.random.default_rng([seed, 0x201])
-    began, losses = time.perf_counter(), []
-    for _ in range(int(steps)):
-        i = rng.integers(len(x), size=min(batch, len(x)))
-        losses.append(float(step(tf.constant(x[i]), tf.constant(y[i]))))
+    size = min(batch, len(x))
+
+    def batches():
+        while True:
+            i = rng.integers(len(x), size=size)
+            yield x[i], y[i]
+
+    began = time.perf_counter()
+    losses = fit_supervised(network, batches, [(size, *x.shape[1:])] * 2, int(steps), loss, learning_rate)
     return {"loss": losses, "seconds": time.perf_counter() - began}
 
 
