@@ -35,7 +35,7 @@ def fit_stream(model, batches: Callable[[], Iterator[tuple]], shapes, steps: int
         raise ValueError(f"steps must be >= 1, got {steps!r}")
     signature = tuple(tf.TensorSpec(tuple(int(n) for n in shape), tf.float32) for shape in shapes)
     stream = tf.data.Dataset.from_generator(batches, output_signature=signature)
-    return model.fit(stream, steps_per_epoch=int(steps), epochs=1, verbose=0, callbacks=list(callbacks))
+    return model.fit(stream, steps_per_epoch=int(steps), epochs=1, verbose=0, shuffle=False, callbacks=list(callbacks))
 
 
 def progress_bar(steps: int, desc: str, show: bool = True, postfix=None):
