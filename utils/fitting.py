@@ -42,11 +42,14 @@ def progress_bar(steps: int, desc: str, show: bool = True, postfix=None):
     """A Keras callback that draws a tqdm bar of ``steps`` steps (none when ``show`` is False), with
     ``postfix(logs)`` (a dict of short strings) beside it every 10 steps, closed when training ends."""
     import keras
-    from tqdm.auto import tqdm
 
     class ProgressBar(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=int(steps), desc=desc, leave=True, mininterval=5.0) if show else None
+            self.bar = None
+            if show:  # imported only when drawn: tqdm.auto warns in a notebook without ipywidgets
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=int(steps), desc=desc, leave=True, mininterval=5.0)
 
         def on_train_batch_end(self, index, logs=None):
             if self.bar is not None:
