@@ -17,7 +17,7 @@ import argparse
 import dataclasses
 import re
 
-__all__ = ["add_config_arguments", "config_from_args", "field_help"]
+__all__ = ["add_config_arguments", "config_from_args", "field_help", "training_start"]
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -120,3 +120,21 @@ def config_from_args(config_cls, args: argparse.Namespace, **overrides):
     defaults); ``overrides`` replace single fields."""
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls) if hasattr(args, f.name)}
     return config_cls(**{**values, **overrides})
+
+
+def training_start(parser: argparse.ArgumentParser, config_cls, argv=None):
+    """The start every learned cipher's training command shares: parse ``argv``, seed everything with
+    ``--seed``, make the configuration from the options (:func:`config_from_args`), and draw the training
+    pool (``--pool`` images of the train split, seeded), the validation images (``--n-val`` where the command
+    has it, else 64) and the test images (``--n-test``) at the configuration's size. Returns
+    (args, config, train, val, test)."""
+    from .data import image_set
+    from .runtime import seed_everything
+
+    args = parser.parse_args(argv)
+    seed_everything(args.seed)
+    config = config_from_args(config_cls, args)
+    size = config.image_size
+    train = image_set("train", size=size, n=args.pool, seed=args.seed)
+    return (args, config, train, image_set("val", size=size, n=getattr(args, "n_val", 64)),
+            image_set("test", size=size, n=args.n_test))

@@ -67,18 +67,11 @@ def build_parser():
 def _main(argv=None) -> None:
     import platform
 
-    from ...configs import config_from_args
-    from ...data import image_set
-    from ...runtime import machine_summary, seed_everything
+    from ...configs import training_start
+    from ...runtime import machine_summary
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    seed_everything(args.seed)
-    config = config_from_args(InvertibleConfig, args)
+    args, config, train_set, val, test = training_start(build_parser(), InvertibleConfig, argv)
     net = InvertibleNet(config)
-    train_set = image_set("train", size=config.image_size, n=args.pool, seed=args.seed)
-    val = image_set("val", size=config.image_size, n=64)
-    test = image_set("test", size=config.image_size, n=args.n_test)
     eval_every = args.eval_every or max(1, args.steps // 20)
     history = train(net, train_set.images, args.steps, args.batch, val.images, eval_every, progress=args.progress,
                     log=lambda line: print(line, flush=True))

@@ -48,22 +48,15 @@ def build_parser():
 def _main(argv=None) -> None:
     import platform
 
-    from ...configs import config_from_args
-    from ...data import image_set
-    from ...runtime import machine_summary, seed_everything
+    from ...configs import training_start
+    from ...runtime import machine_summary
     from .. import evaluation as ev
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    seed_everything(args.seed)
-    config = config_from_args(SAAEConfig, args)
+    args, config, pool, val, test = training_start(build_parser(), SAAEConfig, argv)
     model = SAAE(config)
-    pool = image_set("train", size=config.image_size, n=args.pool, seed=args.seed)
-    val = image_set("val", size=config.image_size, n=args.n_val)
     eval_every = args.eval_every or max(1, args.steps // 20)
     history = train(model, pool.images, args.steps, args.batch, args.lr, val=val.images, eval_every=eval_every,
                     keep=args.keep, decay=not args.constant_lr, progress=not args.quiet)
-    test = image_set("test", size=config.image_size, n=args.n_test)
     cipher = SAAECipher(model)
     ct = cipher.encrypt(test.images)
     measured = {**ev.reconstruction(cipher, test, ct), **ev.cipher_statistics(cipher, test, ct),
