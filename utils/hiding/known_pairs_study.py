@@ -10,7 +10,11 @@ receiver (the hider's own reveal network) and both floors.
 
 The attackers are notebook 04's: for every hider, the efficient design's reveal network trained from
 random weights (``"efficient, fresh"``); for Baluja's hider also Baluja's reveal network started from the
-public colour model (``"Baluja, public start"``), the strongest attacker 04 found.
+public colour model (``"Baluja, public start"``), the strongest attacker 04 found. For the first, k = 0 is the
+blind constant; for the second, the public network's reveal used as it is. The attacker's pairs are shuffled
+once (seeded), so that the first k of them come from every training source, not from the first source only;
+the attacker makes them by running the shipped hider on its own images, which stands in for secrets that
+leaked (it chooses none of them). Each point is one training run (one seed).
 
     python -m utils.hiding.known_pairs_study --out utils/results/hider_known_pairs_1024
 
@@ -63,6 +67,10 @@ def study(hiders=tuple(HIDERS), ks=(0, 4, 16, 64, 256, 1024), epochs: float = 10
     ks = sorted(set(int(k) for k in ks))
     test = pair_set("test", "medical", 64, n=n_test, data=data)
     attacker = pair_set("train", "medical", 64, n=max(max(ks), 1), data=data)  # the attacker's own pairs
+    # pair_set lists its pairs source by source: shuffled once, so that the first k pairs come from every
+    # training source in proportion, not from the first source alone
+    order = np.random.default_rng([seed, 0x4B9]).permutation(len(attacker))
+    attacker_secrets, attacker_covers = attacker.secrets[order], attacker.covers[order]
     secret8 = to_uint8(test.secrets)
 
     def scored(guess) -> dict:
@@ -73,12 +81,12 @@ def study(hiders=tuple(HIDERS), ks=(0, 4, 16, 64, 256, 1024), epochs: float = 10
     out = {"test": test.description, "n": len(test), "attacker_pairs": attacker.description, "ks": ks,
            "epochs": epochs, "batch": batch, "min_steps": min_steps, "max_steps": max_steps, "crop": crop,
            "seed": seed, "hiders": {}}
-    floors = {BLIND_CONSTANT: scored(blind_constant_guess(attacker.secrets, test.secrets.shape)),
+    floors = {BLIND_CONSTANT: scored(blind_constant_guess(attacker_secrets, test.secrets.shape)),
               MEAN_ORACLE: scored(mean_oracle_guess(test.secrets))}
     for label in hiders:
         hider = load_pretrained(HIDERS[label])
         containers = to_uint8(hider.hide(test.secrets, test.covers)).astype(np.float32) / 255.0
-        own = to_uint8(hider.hide(attacker.secrets, attacker.covers)).astype(np.float32) / 255.0
+        own = to_uint8(hider.hide(attacker_secrets, attacker_covers)).astype(np.float32) / 255.0
         result = {"model": HIDERS[label], RECEIVER: scored(hider.reveal(containers)), **floors, "attackers": {}}
         for name in _attackers_for(label):
             design, filters, depth, rate, start = ATTACKERS[name]
@@ -86,12 +94,13 @@ def study(hiders=tuple(HIDERS), ks=(0, 4, 16, 64, 256, 1024), epochs: float = 10
             public = load_pretrained(start) if start else None
             rows = {}
             for k in ks:
-                if k == 0:
+                if k == 0 and public is None:  # no pairs, no network: the blind constant
                     rows["0"] = {"steps": 0, "cpu_seconds": 0.0, "seconds": 0.0, **floors[BLIND_CONSTANT]}
                     continue
-                steps = steps_for(k, epochs, batch, min_steps, max_steps)
+                # with a public start, k = 0 is that public network's reveal, used as it is (no training)
+                steps = steps_for(k, epochs, batch, min_steps, max_steps) if k else 0
                 cpu = time.process_time()
-                net, history = train_substitute_reveal(attacker.secrets[:k], own[:k], steps=steps, batch=batch,
+                net, history = train_substitute_reveal(attacker_secrets[:max(k, 1)], own[:max(k, 1)], steps=steps, batch=batch,
                                                        learning_rate=rate, crop=crop, seed=seed + 1, config=config,
                                                        init_from=public)
                 rows[str(k)] = {"steps": steps, "cpu_seconds": round(time.process_time() - cpu, 1),
