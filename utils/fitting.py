@@ -70,8 +70,9 @@ def fit_supervised(network, batches: Callable[[], Iterator[tuple]], shapes, step
     on the (x, y) batches ``batches()`` yields (``shapes``: their two shapes; see :func:`fit_stream`).
 
     ``variables``: the weights to train (default: all of the network's trainable ones). Returns the loss of
-    every step; ``steps = 0`` leaves the network as it is (an attacker who uses a public start unchanged). The step is the ``train_step`` of a small ``keras.Model`` that wraps the network, run by
-    ``fit``: the course's one trainer for supervised networks.
+    every step; ``steps = 0`` leaves the network as it is (an attacker who uses a public start unchanged).
+    The step is the ``train_step`` of a small ``keras.Model`` that wraps the network, run by ``fit``: the
+    course's one trainer for supervised networks.
     """
     import keras
     import tensorflow as tf

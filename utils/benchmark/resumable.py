@@ -101,6 +101,12 @@ def _checkpoint(out: Path, settings: dict, rows: list[dict]) -> None:
     temporary.replace(out / PARTIAL)
 
 
+def _differences(stored: dict, settings: dict) -> str:
+    """The settings whose stored value differs from the wanted one ("k: stored there, wanted now; ..."), or ""."""
+    wanted = json.loads(json.dumps(settings, default=float))
+    return "; ".join(f"{k}: {stored.get(k)!r} there, {v!r} now" for k, v in wanted.items() if stored.get(k) != v)
+
+
 def _resume(out: Path, settings: dict) -> dict[str, dict]:
     """The rows of an interrupted run in ``out`` measured with the same ``settings``, by method name.
 
@@ -110,10 +116,8 @@ def _resume(out: Path, settings: dict) -> dict[str, dict]:
     if not path.exists():
         return {}
     stored = json.loads(path.read_text())
-    wanted = json.loads(json.dumps(settings, default=float))
-    differ = {k: (stored["settings"].get(k), v) for k, v in wanted.items() if stored["settings"].get(k) != v}
-    if differ:
-        listed = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in differ.items())
+    listed = _differences(stored["settings"], settings)
+    if listed:
         raise ValueError(f"{path} holds rows of an interrupted run with other settings ({listed}): run again with "
                          f"its settings to resume it, or delete the file (or choose another --out) to start afresh")
     return {row["method"]: row for row in stored["rows"]}
@@ -131,10 +135,8 @@ def _finished(out: Path, settings: dict) -> dict[str, dict]:
     stored = json.loads(path.read_text())
     meta = dict(stored["meta"])
     meta.setdefault("seed", 0)
-    wanted = json.loads(json.dumps(settings, default=float))
-    differ = {k: (meta.get(k), v) for k, v in wanted.items() if meta.get(k) != v}
-    if differ:
-        listed = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in differ.items())
+    listed = _differences(meta, settings)
+    if listed:
         raise ValueError(f"{path} was measured with other settings ({listed}): extend it with its own settings, "
                          f"or choose another --out")
     return {row["method"]: {**row, "code_commit": row.get("code_commit", meta.get("code_commit"))}
