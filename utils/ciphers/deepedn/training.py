@@ -170,9 +170,9 @@ def train_cyclegan(model: DeepEDN, plains: np.ndarray, steps: int, batch: int = 
 
     Every ``eval_every`` steps (and at the last) :func:`validation_metrics` is computed on ``val_images``
     (validation images: monitoring only). Training stops after ``steps`` steps or, if given, after the
-    first step that ends past ``max_minutes`` of wall time (``steps_done`` says which; that step is validated). Returns the history: per-step
-    losses, the evaluations, wall and CPU seconds and images per second. ``log``: a callable that gets a
-    line per evaluation. Raises FloatingPointError when the generators' loss stops being a number.
+    first step that ends past ``max_minutes`` of wall time (``steps_done`` says which; that step is
+    validated). Returns the history: per-step losses, the evaluations, wall and CPU seconds and images per
+    second. ``log``: a callable that gets a line per evaluation. Raises FloatingPointError when the generators' loss stops being a number.
     """
     import keras
 
